@@ -1,0 +1,56 @@
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from moderation.models import hash_api_key
+from moderation.selectors import site_by_api_key_hash
+
+
+class SitePrincipal:
+    """The caller behind a site API key: a news website's server, not a Django user."""
+
+    is_authenticated = True
+    is_staff = False
+    is_superuser = False
+
+    def __init__(self, site):
+        self.site = site
+
+    def __str__(self) -> str:
+        return f"site:{self.site.name}"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Api-Key <key>``; keys are stored as SHA-256 hashes."""
+
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        keyword, _, key = header.partition(" ")
+        if keyword != self.keyword:
+            return None
+        key = key.strip()
+        if not key:
+            raise exceptions.AuthenticationFailed("Empty API key.")
+        site = site_by_api_key_hash(hash_api_key(key))
+        if site is None or not site.is_active:
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        return SitePrincipal(site), site
+
+    def authenticate_header(self, request):
+        return 'Api-Key realm="vigie"'
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "moderation.api.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>`, as printed by `manage.py create_site`.",
+        }

@@ -1,0 +1,25 @@
+from rest_framework.permissions import BasePermission
+
+from moderation.models import Site
+
+
+class IsSite(BasePermission):
+    """A request authenticated by a site's API key."""
+
+    def has_permission(self, request, view):
+        return isinstance(request.auth, Site)
+
+
+class IsModerator(BasePermission):
+    """Staff with the moderation permission (by session or token)."""
+
+    message = "Moderator access needs a staff account with the moderation permission."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(
+            user
+            and getattr(user, "is_authenticated", False)
+            and getattr(user, "is_staff", False)
+            and user.has_perm("moderation.moderate_comment")
+        )

@@ -1,0 +1,261 @@
+"""Serializers validate and shape; they never save (the services do)."""
+
+import re
+
+from django.conf import settings
+from rest_framework import serializers
+
+from moderation.models import Article, Comment, ModerationMode, RejectReason, Report
+
+# C0/C1 control characters other than tab, newline and carriage return; NUL among them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def no_control_characters(value: str) -> str:
+    if _CONTROL.search(value):
+        raise serializers.ValidationError("Control characters are not allowed.")
+    return value
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, so a typo is an error and not silently ignored."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Expected a JSON object."]}, code="invalid"
+            )
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class Text(serializers.CharField):
+    """A string, and only a string: 42 or true is a type error, not "42" or "True"."""
+
+    default_error_messages = {"not_a_string": "Expected a string."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", []).append(no_control_characters)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class ExternalId(Text):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 200)
+        super().__init__(**kwargs)
+
+
+# --- site API ---------------------------------------------------------------------------------
+
+
+class ArticleInput(StrictSerializer):
+    url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
+    title = Text(max_length=300, required=False, allow_blank=True)
+    language = serializers.ChoiceField(choices=["fr", "en", "other"], required=False)
+    moderation_mode = serializers.ChoiceField(choices=ModerationMode.choices, required=False)
+    closed = serializers.BooleanField(required=False)
+
+
+class ArticleOutput(serializers.ModelSerializer):
+    id = serializers.CharField(source="external_id")
+
+    class Meta:
+        model = Article
+        fields = ["id", "url", "title", "language", "moderation_mode", "closed", "created_at", "updated_at"]
+
+
+class AuthorInput(StrictSerializer):
+    id = ExternalId()
+    name = Text(max_length=100)
+
+
+class CommentInput(StrictSerializer):
+    author = AuthorInput()
+    body = Text(min_length=1, max_length=settings.VIGIE_MAX_BODY_CHARS, trim_whitespace=False)
+    parent_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**62)
+
+    def validate_body(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("The comment is empty.")
+        return value
+
+
+class AuthorOutput(serializers.Serializer):
+    id = serializers.CharField(source="external_id")
+    name = serializers.CharField()
+
+
+class CommentStatusOutput(serializers.ModelSerializer):
+    """One comment as its site sees it, whatever its status (for the author's own view)."""
+
+    article_id = serializers.CharField(source="article.external_id")
+    author = AuthorOutput()
+    visible = serializers.BooleanField(source="is_visible")
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id",
+            "article_id",
+            "parent_id",
+            "author",
+            "body",
+            "status",
+            "visible",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class VisibleCommentOutput(serializers.ModelSerializer):
+    """A comment in the reader's thread, with its visible replies nested."""
+
+    author = AuthorOutput()
+    replies = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Comment
+        fields = ["id", "parent_id", "author", "body", "created_at", "replies"]
+
+    def get_replies(self, comment) -> list[dict]:
+        by_parent = self.context.get("replies", {})
+        return VisibleCommentOutput(by_parent.get(comment.pk, []), many=True, context=self.context).data
+
+
+class ReportInput(StrictSerializer):
+    reason = serializers.ChoiceField(choices=Report.Reason.choices)
+    text = Text(max_length=1000, required=False, allow_blank=True, default="")
+    reporter_id = ExternalId(required=False, allow_blank=True, default="")
+
+
+class ReportOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Report
+        fields = ["id", "comment_id", "reason", "text", "reporter_id", "created_at", "resolved_at"]
+
+
+# --- moderator API ----------------------------------------------------------------------------
+
+
+class DecisionInput(StrictSerializer):
+    reason = serializers.ChoiceField(
+        choices=RejectReason.choices, required=False, allow_blank=True, default=""
+    )
+    note = Text(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ApproveInput(StrictSerializer):
+    reason = Text(max_length=200, required=False, allow_blank=True, default="")
+    note = Text(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class BulkInput(StrictSerializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**62), min_length=1, max_length=500
+    )
+    action = serializers.ChoiceField(choices=["approve", "reject"])
+    reason = Text(max_length=200, required=False, allow_blank=True, default="")
+    note = Text(max_length=2000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if attrs["action"] == "reject" and attrs["reason"] and attrs["reason"] not in RejectReason.values:
+            raise serializers.ValidationError({"reason": [f"Not one of {RejectReason.values}."]})
+        return attrs
+
+
+class AuthorActionInput(StrictSerializer):
+    reason = Text(max_length=200, required=False, allow_blank=True, default="")
+    note = Text(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ModeratorAuthorOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    approved_count = serializers.IntegerField()
+    rejected_count = serializers.IntegerField()
+
+
+class QueueItemOutput(serializers.ModelSerializer):
+    site = serializers.CharField(source="site.name")
+    article = ArticleOutput()
+    author = ModeratorAuthorOutput()
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id",
+            "site",
+            "article",
+            "author",
+            "parent_id",
+            "body",
+            "status",
+            "language",
+            "toxicity",
+            "spam",
+            "priority",
+            "open_reports",
+            "created_at",
+            "decided_at",
+        ]
+
+
+class ClassificationOutput(serializers.Serializer):
+    model_version = serializers.CharField()
+    toxicity = serializers.FloatField()
+    spam = serializers.FloatField()
+    language = serializers.CharField()
+    labels = serializers.DictField(child=serializers.FloatField())
+    explanation = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+
+class EventOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    actor = serializers.CharField()
+    moderator = serializers.CharField(source="moderator.username", default=None)
+    action = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    reason = serializers.CharField()
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class HistoryItemOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    body = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ModeratorCommentOutput(QueueItemOutput):
+    classifications = ClassificationOutput(many=True)
+    reports = ReportOutput(many=True)
+    events = EventOutput(many=True)
+    author_history = serializers.SerializerMethodField()
+
+    class Meta(QueueItemOutput.Meta):
+        fields = [*QueueItemOutput.Meta.fields, "classifications", "reports", "events", "author_history"]
+
+    def get_author_history(self, comment) -> list[dict]:
+        return HistoryItemOutput(self.context.get("author_history", []), many=True).data
+
+
+class StatsOutput(serializers.Serializer):
+    per_status = serializers.DictField(child=serializers.IntegerField())
+    per_day = serializers.ListField(child=serializers.DictField())
+    held_rate = serializers.FloatField()
+    moderator_decisions = serializers.IntegerField()
+    decided = serializers.IntegerField()
+    time_to_decision_seconds = serializers.DictField(allow_null=True)
+    days = serializers.IntegerField()

@@ -1,0 +1,37 @@
+from django.urls import path
+
+from moderation.api import views
+
+urlpatterns = [
+    path("articles/<str:external_id>", views.ArticleView.as_view(), name="article"),
+    path("articles/<str:external_id>/comments", views.ArticleCommentsView.as_view(), name="article-comments"),
+    path("comments/<int:comment_id>", views.CommentView.as_view(), name="comment"),
+    path("comments/<int:comment_id>/reports", views.CommentReportsView.as_view(), name="comment-reports"),
+    path("moderation/comments", views.ModerationQueueView.as_view(), name="moderation-queue"),
+    path("moderation/comments/bulk", views.BulkView.as_view(), name="moderation-bulk"),
+    path(
+        "moderation/comments/<int:comment_id>",
+        views.ModerationCommentView.as_view(),
+        name="moderation-comment",
+    ),
+    path(
+        "moderation/comments/<int:comment_id>/approve", views.ApproveView.as_view(), name="moderation-approve"
+    ),
+    path("moderation/comments/<int:comment_id>/reject", views.RejectView.as_view(), name="moderation-reject"),
+    path(
+        "moderation/authors/<int:author_id>/ban",
+        views.AuthorActionView.as_view(action="ban"),
+        name="moderation-author-ban",
+    ),
+    path(
+        "moderation/authors/<int:author_id>/premoderate",
+        views.AuthorActionView.as_view(action="premoderate"),
+        name="moderation-author-premoderate",
+    ),
+    path(
+        "moderation/authors/<int:author_id>/restore",
+        views.AuthorActionView.as_view(action="restore"),
+        name="moderation-author-restore",
+    ),
+    path("moderation/stats", views.StatsView.as_view(), name="moderation-stats"),
+]

@@ -1,0 +1,347 @@
+"""One view per operation: validate -> service or selector -> serialize."""
+
+import django_filters
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from moderation import selectors, services
+from moderation.api import serializers as s
+from moderation.api.authentication import ApiKeyAuthentication
+from moderation.api.permissions import IsModerator, IsSite
+from moderation.api.throttling import AuthorThrottle, ReaderIpThrottle, ReportThrottle, SiteThrottle
+from moderation.errors import NotFound, VigieError
+from moderation.models import Comment
+
+ERROR = inline_serializer(
+    "Error",
+    {
+        "error": inline_serializer(
+            "ErrorBody",
+            {
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(),
+            },
+        )
+    },
+)
+ERRORS = {code: ERROR for code in (400, 401, 403, 404, 409, 413, 415, 429)}
+
+
+class Pagination(CursorPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = settings.VIGIE_MAX_PAGE_SIZE
+    ordering = "id"
+
+
+class SiteView(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsSite]
+    throttle_classes = [SiteThrottle]
+
+
+class ModeratorView(APIView):
+    # Token first: an anonymous caller gets 401 with a WWW-Authenticate challenge, not 403.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsModerator]
+
+
+def _validated(serializer_class, data, **kwargs):
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _comment_id(value) -> int:
+    # Ids in the path are matched by <int:...>; this bounds them to what the database holds.
+    if value > 2**62:
+        raise NotFound("No such comment.")
+    return value
+
+
+# --- site API ---------------------------------------------------------------------------------
+
+
+class ArticleView(SiteView):
+    @extend_schema(request=s.ArticleInput, responses={200: s.ArticleOutput, 201: s.ArticleOutput, **ERRORS})
+    def put(self, request, external_id: str):
+        if len(external_id) > 200:
+            raise VigieError("The article id is over 200 characters.", fields={"external_id": ["Too long."]})
+        data = _validated(s.ArticleInput, request.data)
+        article, created = services.article_upsert(site=request.auth, external_id=external_id, **data)
+        return Response(
+            s.ArticleOutput(article).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @extend_schema(responses={200: s.ArticleOutput, **ERRORS})
+    def get(self, request, external_id: str):
+        article = selectors.article_for_site(site=request.auth, external_id=external_id)
+        return Response(s.ArticleOutput(article).data)
+
+
+class ArticleCommentsView(SiteView):
+    def get_throttles(self):
+        if self.request.method == "POST":
+            return [SiteThrottle(), AuthorThrottle(), ReaderIpThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` / `previous`."),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to the maximum page size."),
+            OpenApiParameter("order", OpenApiTypes.STR, enum=["oldest", "newest"]),
+        ],
+        responses={200: s.VisibleCommentOutput(many=True), **ERRORS},
+    )
+    def get(self, request, external_id: str):
+        article = selectors.article_for_site(site=request.auth, external_id=external_id)
+        order = request.query_params.get("order", "oldest")
+        if order not in ("oldest", "newest"):
+            raise VigieError("order must be oldest or newest.", fields={"order": ["Not a valid choice."]})
+        paginator = Pagination()
+        paginator.ordering = "id" if order == "oldest" else "-id"
+        _check_page_size(request)
+        roots = paginator.paginate_queryset(selectors.visible_roots(article=article), request, view=self)
+        replies = selectors.visible_replies(roots=roots)
+        data = s.VisibleCommentOutput(roots, many=True, context={"replies": replies}).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(
+        request=s.CommentInput,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="A retry with the same key returns the first comment instead of a second.",
+            ),
+            OpenApiParameter(
+                "X-Reader-IP", OpenApiTypes.STR, OpenApiParameter.HEADER, description="For per-IP limits."
+            ),
+        ],
+        responses={202: s.CommentStatusOutput, **ERRORS},
+    )
+    def post(self, request, external_id: str):
+        data = _validated(s.CommentInput, request.data)
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        if key is not None and (len(key) > 200 or not key.isprintable()):
+            raise VigieError(
+                "Idempotency-Key must be 1 to 200 printable characters.",
+                fields={"Idempotency-Key": ["Invalid."]},
+            )
+        comment, _created = services.comment_create(
+            site=request.auth,
+            article_external_id=external_id,
+            author_external_id=data["author"]["id"],
+            author_name=data["author"]["name"],
+            body=data["body"],
+            parent_id=data.get("parent_id"),
+            idempotency_key=key,
+        )
+        return Response(s.CommentStatusOutput(comment).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _check_page_size(request) -> None:
+    raw = request.query_params.get("page_size")
+    if raw is None:
+        return
+    if not raw.isdigit() or not 1 <= int(raw) <= settings.VIGIE_MAX_PAGE_SIZE:
+        raise VigieError(
+            f"page_size must be an integer from 1 to {settings.VIGIE_MAX_PAGE_SIZE}.",
+            fields={"page_size": ["Out of range."]},
+        )
+
+
+class CommentView(SiteView):
+    @extend_schema(responses={200: s.CommentStatusOutput, **ERRORS})
+    def get(self, request, comment_id: int):
+        comment = selectors.comment_for_site(site=request.auth, comment_id=_comment_id(comment_id))
+        return Response(s.CommentStatusOutput(comment).data)
+
+
+class CommentReportsView(SiteView):
+    throttle_classes = [ReportThrottle]
+
+    @extend_schema(request=s.ReportInput, responses={201: s.ReportOutput, **ERRORS})
+    def post(self, request, comment_id: int):
+        data = _validated(s.ReportInput, request.data)
+        report = services.report_create(site=request.auth, comment_id=_comment_id(comment_id), **data)
+        return Response(s.ReportOutput(report).data, status=status.HTTP_201_CREATED)
+
+
+# --- moderator API ----------------------------------------------------------------------------
+
+
+class QueueFilter(django_filters.FilterSet):
+    site = django_filters.NumberFilter(field_name="site_id")
+    article = django_filters.CharFilter(field_name="article__external_id", max_length=200)
+    author = django_filters.NumberFilter(field_name="author_id")
+    language = django_filters.ChoiceFilter(choices=[("fr", "fr"), ("en", "en"), ("other", "other")])
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    min_toxicity = django_filters.NumberFilter(field_name="toxicity", lookup_expr="gte")
+    min_spam = django_filters.NumberFilter(field_name="spam", lookup_expr="gte")
+    q = django_filters.CharFilter(field_name="body", lookup_expr="icontains", max_length=200)
+
+    class Meta:
+        model = Comment
+        fields = []
+
+
+QUEUE_ORDERINGS = {
+    "priority": "-priority",  # most likely toxic or spam first
+    "oldest": "created_at",
+    "newest": "-created_at",
+}
+
+
+class ModerationQueueView(ModeratorView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("queue", OpenApiTypes.STR, enum=list(selectors.QUEUES), required=True),
+            OpenApiParameter("ordering", OpenApiTypes.STR, enum=list(QUEUE_ORDERINGS)),
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+            OpenApiParameter("site", OpenApiTypes.INT),
+            OpenApiParameter("article", OpenApiTypes.STR),
+            OpenApiParameter("author", OpenApiTypes.INT),
+            OpenApiParameter("language", OpenApiTypes.STR, enum=["fr", "en", "other"]),
+            OpenApiParameter("created_after", OpenApiTypes.DATETIME),
+            OpenApiParameter("created_before", OpenApiTypes.DATETIME),
+            OpenApiParameter("min_toxicity", OpenApiTypes.FLOAT),
+            OpenApiParameter("min_spam", OpenApiTypes.FLOAT),
+            OpenApiParameter("q", OpenApiTypes.STR, description="Text in the body."),
+        ],
+        responses={200: s.QueueItemOutput(many=True), **ERRORS},
+    )
+    def get(self, request):
+        queue = request.query_params.get("queue", "held")
+        if queue not in selectors.QUEUES:
+            raise VigieError(
+                f"queue must be one of {list(selectors.QUEUES)}.", fields={"queue": ["Not a valid choice."]}
+            )
+        default_ordering = "priority" if queue in ("held", "reported") else "oldest"
+        ordering = request.query_params.get("ordering", default_ordering)
+        if ordering not in QUEUE_ORDERINGS:
+            raise VigieError(
+                f"ordering must be one of {list(QUEUE_ORDERINGS)}.",
+                fields={"ordering": ["Not a valid choice."]},
+            )
+        _check_page_size(request)
+        filterset = QueueFilter(
+            request.query_params, queryset=selectors.review_queue(user=request.user, queue=queue)
+        )
+        if not filterset.is_valid():
+            raise VigieError("Invalid filter.", fields=filterset.errors)
+        paginator = Pagination()
+        paginator.ordering = (QUEUE_ORDERINGS[ordering], "-id" if ordering != "oldest" else "id")
+        page = paginator.paginate_queryset(filterset.qs, request, view=self)
+        return paginator.get_paginated_response(s.QueueItemOutput(page, many=True).data)
+
+
+class ModerationCommentView(ModeratorView):
+    @extend_schema(responses={200: s.ModeratorCommentOutput, **ERRORS})
+    def get(self, request, comment_id: int):
+        comment = selectors.comment_for_moderator(user=request.user, comment_id=_comment_id(comment_id))
+        history = selectors.author_recent_comments(author=comment.author, exclude_id=comment.pk)
+        return Response(s.ModeratorCommentOutput(comment, context={"author_history": history}).data)
+
+
+class _DecisionView(ModeratorView):
+    action = ""
+    input_serializer = s.ApproveInput
+
+    def post(self, request, comment_id: int):
+        data = _validated(self.input_serializer, request.data)
+        services.comments_bulk_decide(
+            comment_ids=[_comment_id(comment_id)], action=self.action, moderator=request.user, **data
+        )
+        comment = selectors.comment_for_moderator(user=request.user, comment_id=comment_id)
+        history = selectors.author_recent_comments(author=comment.author, exclude_id=comment.pk)
+        return Response(s.ModeratorCommentOutput(comment, context={"author_history": history}).data)
+
+
+class ApproveView(_DecisionView):
+    action = "approve"
+    input_serializer = s.ApproveInput
+
+    @extend_schema(request=s.ApproveInput, responses={200: s.ModeratorCommentOutput, **ERRORS})
+    def post(self, request, comment_id: int):
+        return super().post(request, comment_id)
+
+
+class RejectView(_DecisionView):
+    action = "reject"
+    input_serializer = s.DecisionInput
+
+    @extend_schema(request=s.DecisionInput, responses={200: s.ModeratorCommentOutput, **ERRORS})
+    def post(self, request, comment_id: int):
+        return super().post(request, comment_id)
+
+
+class BulkView(ModeratorView):
+    @extend_schema(
+        request=s.BulkInput,
+        responses={
+            200: inline_serializer(
+                "BulkResult",
+                {
+                    "action": serializers.CharField(),
+                    "ids": serializers.ListField(child=serializers.IntegerField()),
+                },
+            ),
+            **ERRORS,
+        },
+    )
+    def post(self, request):
+        data = _validated(s.BulkInput, request.data)
+        comments = services.comments_bulk_decide(
+            comment_ids=data["ids"],
+            action=data["action"],
+            moderator=request.user,
+            reason=data["reason"],
+            note=data["note"],
+        )
+        return Response({"action": data["action"], "ids": [c.pk for c in comments]})
+
+
+class AuthorActionView(ModeratorView):
+    action = ""
+
+    @extend_schema(request=s.AuthorActionInput, responses={200: s.ModeratorAuthorOutput, **ERRORS})
+    def post(self, request, author_id: int):
+        data = _validated(s.AuthorActionInput, request.data)
+        if author_id > 2**62:
+            raise NotFound("No such author.")
+        author = services.author_set_status(
+            author_id=author_id, action=self.action, moderator=request.user, **data
+        )
+        return Response(s.ModeratorAuthorOutput(author).data)
+
+
+class StatsView(ModeratorView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("days", OpenApiTypes.INT, description="1 to 365, default 30."),
+            OpenApiParameter("site", OpenApiTypes.INT),
+        ],
+        responses={200: s.StatsOutput, **ERRORS},
+    )
+    def get(self, request):
+        days = request.query_params.get("days", "30")
+        site = request.query_params.get("site")
+        if not days.isdigit() or not 1 <= int(days) <= 365:
+            raise VigieError("days must be an integer from 1 to 365.", fields={"days": ["Out of range."]})
+        if site is not None and not (site.isdigit() and int(site) <= 2**62):
+            raise VigieError("site must be a site id.", fields={"site": ["Not an id."]})
+        stats = selectors.moderation_stats(
+            user=request.user, days=int(days), site_id=int(site) if site else None
+        )
+        return Response(stats)

@@ -1,0 +1,295 @@
+"""Vigie's vocabulary: sites, articles, authors, comments and what happened to them.
+
+Every change of ``Comment.status`` goes through ``moderation.services`` and is checked
+against ``Comment.TRANSITIONS``; nothing here has business logic in ``save()``.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+unit_interval = [MinValueValidator(0.0), MaxValueValidator(1.0)]
+
+
+def hash_api_key(key: str) -> str:
+    # Keys are 256-bit random tokens, so a plain SHA-256 is enough (no password stretching).
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ModerationMode(models.TextChoices):
+    POST = "post", _("post-moderation")
+    PRE = "pre", _("pre-moderation")
+
+
+class Site(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    api_key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    api_key_prefix = models.CharField(
+        max_length=12, editable=False, help_text=_("First characters of the key, to tell keys apart")
+    )
+    is_active = models.BooleanField(_("active"), default=True, help_text=_("Inactive: key revoked"))
+    default_moderation_mode = models.CharField(
+        max_length=4, choices=ModerationMode.choices, default=ModerationMode.POST
+    )
+    # Empty thresholds fall back to the ones chosen on dev data and stored with the model.
+    toxicity_hold = models.FloatField(null=True, blank=True, validators=unit_interval)
+    toxicity_reject = models.FloatField(null=True, blank=True, validators=unit_interval)
+    spam_hold = models.FloatField(null=True, blank=True, validators=unit_interval)
+    spam_reject = models.FloatField(null=True, blank=True, validators=unit_interval)
+    reports_to_hold = models.PositiveIntegerField(
+        _("reports that hold a comment"), default=3, validators=[MinValueValidator(1)]
+    )
+    banned_words = models.TextField(
+        _("banned words"), blank=True, help_text=_("One per line: a comment containing one is rejected")
+    )
+    suspect_words = models.TextField(
+        _("suspect words"), blank=True, help_text=_("One per line: a comment containing one is held")
+    )
+    moderators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="moderated_sites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("site")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Article(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="articles")
+    external_id = models.CharField(max_length=200)
+    url = models.URLField(max_length=2000, blank=True)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    language = models.CharField(max_length=8, default="fr")
+    moderation_mode = models.CharField(
+        max_length=4, choices=ModerationMode.choices, default=ModerationMode.POST
+    )
+    closed = models.BooleanField(_("closed to comments"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("article")
+        constraints = [
+            # The site API addresses articles by (site, external_id).
+            models.UniqueConstraint(fields=["site", "external_id"], name="article_unique_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.external_id
+
+
+class Author(models.Model):
+    class Status(models.TextChoices):
+        NORMAL = "normal", _("normal")
+        PREMODERATED = "premoderated", _("pre-moderated")
+        BANNED = "banned", _("banned")
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="authors")
+    external_id = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=100)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NORMAL)
+    approved_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("author")
+        constraints = [
+            models.UniqueConstraint(fields=["site", "external_id"], name="author_unique_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.external_id})"
+
+
+class Comment(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("received")
+        PUBLISHED = "published", _("published")
+        HELD = "held", _("held")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    # The only moves a comment can make. Moderators may revisit their own decisions;
+    # nothing ever returns to `received`.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.RECEIVED: frozenset({Status.PUBLISHED, Status.HELD, Status.APPROVED, Status.REJECTED}),
+        Status.PUBLISHED: frozenset({Status.HELD, Status.APPROVED, Status.REJECTED}),
+        Status.HELD: frozenset({Status.APPROVED, Status.REJECTED}),
+        Status.APPROVED: frozenset({Status.REJECTED}),
+        Status.REJECTED: frozenset({Status.APPROVED}),
+    }
+    VISIBLE = (Status.PUBLISHED, Status.APPROVED)
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="comments")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    # The top of the thread, so one query fetches every reply under a page of threads.
+    root = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED, db_index=False)
+    language = models.CharField(max_length=8, blank=True)
+    # Latest scores, copied from the Classification so queues can sort on them.
+    toxicity = models.FloatField(null=True, blank=True)
+    spam = models.FloatField(null=True, blank=True)
+    priority = models.FloatField(default=0.0, help_text="max(toxicity, spam): held queue order")
+    open_reports = models.PositiveIntegerField(default=0)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("comment")
+        permissions = [("moderate_comment", "Can moderate comments")]
+        indexes = [
+            # selectors.visible_roots: an article's visible threads, cursor on id.
+            models.Index(
+                fields=["article", "id"],
+                condition=models.Q(parent__isnull=True, status__in=["published", "approved"]),
+                name="comment_visible_roots",
+            ),
+            # selectors.visible_replies: the replies under a page of roots.
+            models.Index(fields=["root", "created_at"], name="comment_root_created"),
+            # selectors.review_queue: a queue ordered by score or by age.
+            models.Index(fields=["status", "priority", "id"], name="comment_status_priority"),
+            models.Index(fields=["status", "created_at", "id"], name="comment_status_created"),
+            # selectors.review_queue(queue="reported").
+            models.Index(
+                fields=["open_reports", "created_at"],
+                condition=models.Q(open_reports__gt=0),
+                name="comment_reported",
+            ),
+            # services.comments_sweep_received / classify claim: oldest waiting first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="received"),
+                name="comment_waiting",
+            ),
+            # author history in the moderator detail.
+            models.Index(fields=["author", "created_at"], name="comment_author_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="comment_unique_idempotency_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.body[:40]}"
+
+    @property
+    def is_visible(self) -> bool:
+        return self.status in self.VISIBLE
+
+
+class Classification(models.Model):
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="classifications")
+    model_version = models.CharField(max_length=64)
+    toxicity = models.FloatField()
+    spam = models.FloatField()
+    language = models.CharField(max_length=8, blank=True)
+    labels = models.JSONField(default=dict, blank=True)
+    explanation = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("classification")
+
+    def __str__(self) -> str:
+        return f"{self.model_version}: tox={self.toxicity:.2f} spam={self.spam:.2f}"
+
+
+class Report(models.Model):
+    class Reason(models.TextChoices):
+        SPAM = "spam", _("spam or advertising")
+        ABUSE = "abuse", _("insult or abuse")
+        HATE = "hate", _("hate speech")
+        HARASSMENT = "harassment", _("harassment")
+        MISINFORMATION = "misinformation", _("misinformation")
+        PERSONAL_DATA = "personal_data", _("personal data")
+        OFF_TOPIC = "off_topic", _("off topic")
+        OTHER = "other", _("other")
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    text = models.CharField(max_length=1000, blank=True)
+    reporter_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report")
+        constraints = [
+            # One reader reports one comment once; anonymous reports are not deduplicated.
+            models.UniqueConstraint(
+                fields=["comment", "reporter_id"],
+                condition=~models.Q(reporter_id=""),
+                name="report_once_per_reader",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} on #{self.comment_id}"
+
+
+class RejectReason(models.TextChoices):
+    """Why a comment was rejected; these become labels for retraining."""
+
+    TOXIC = "toxic", _("toxic or insulting")
+    HATE = "hate", _("hate speech")
+    THREAT = "threat", _("threat")
+    SPAM = "spam", _("spam or advertising")
+    OFF_TOPIC = "off_topic", _("off topic")
+    PERSONAL_DATA = "personal_data", _("personal data")
+    OTHER = "other", _("other")
+
+
+class ModerationEvent(models.Model):
+    """The audit trail: one row per change, written in the same transaction as the change."""
+
+    class Actor(models.TextChoices):
+        SYSTEM = "system", _("system")
+        CLASSIFIER = "classifier", _("classifier")
+        MODERATOR = "moderator", _("moderator")
+        READERS = "readers", _("reader reports")
+
+    class Action(models.TextChoices):
+        CLASSIFY = "classify", _("classified")
+        APPROVE = "approve", _("approved")
+        REJECT = "reject", _("rejected")
+        HOLD = "hold", _("held")
+        BAN = "ban", _("author banned")
+        PREMODERATE = "premoderate", _("author pre-moderated")
+        RESTORE = "restore", _("author restored")
+
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    author = models.ForeignKey(Author, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    actor = models.CharField(max_length=12, choices=Actor.choices)
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=12, choices=Action.choices)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("moderation event")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.from_status}->{self.to_status}"

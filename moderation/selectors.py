@@ -1,0 +1,211 @@
+"""Every non-trivial read: what readers see, what moderators review, the numbers."""
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import timedelta
+
+from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from moderation.errors import NotFound
+from moderation.models import (
+    Article,
+    Author,
+    Comment,
+    ModerationEvent,
+    RejectReason,
+    Report,
+    Site,
+)
+
+Status = Comment.Status
+
+QUEUES = ("held", "reported", "received", "published", "approved", "rejected")
+
+
+def site_by_api_key_hash(key_hash: str) -> Site | None:
+    return Site.objects.filter(api_key_hash=key_hash).first()
+
+
+def article_for_site(*, site: Site, external_id: str) -> Article:
+    article = Article.objects.filter(site=site, external_id=external_id).first()
+    if article is None:
+        raise NotFound(f"No article {external_id!r} on this site.")
+    return article
+
+
+def comment_for_site(*, site: Site, comment_id: int) -> Comment:
+    comment = Comment.objects.select_related("article", "author").filter(pk=comment_id, site=site).first()
+    if comment is None:
+        raise NotFound(f"No comment {comment_id} on this site.")
+    return comment
+
+
+def visible_roots(*, article: Article) -> QuerySet[Comment]:
+    """The top-level comments readers see under an article (the page is cut by the caller)."""
+    return Comment.objects.filter(
+        article=article, parent__isnull=True, status__in=Comment.VISIBLE
+    ).select_related("author")
+
+
+def visible_replies(*, roots: list[Comment]) -> dict[int, list[Comment]]:
+    """Every visible reply under the given roots, as parent id -> replies, oldest first.
+
+    A reply whose parent is not visible is not shown either: its thread is cut there.
+    """
+    if not roots:
+        return {}
+    replies = (
+        Comment.objects.filter(root__in=roots, status__in=Comment.VISIBLE)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+    by_parent: dict[int, list[Comment]] = defaultdict(list)
+    for reply in replies:
+        by_parent[reply.parent_id].append(reply)
+    return by_parent
+
+
+def moderator_sites(user) -> QuerySet[Site]:
+    """The sites a moderator works on: all for a superuser, else the ones they are on."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Site.objects.none()
+    if user.is_superuser:
+        return Site.objects.all()
+    return Site.objects.filter(moderators=user)
+
+
+def review_queue(*, user, queue: str) -> QuerySet[Comment]:
+    comments = Comment.objects.filter(site__in=moderator_sites(user)).select_related(
+        "site", "article", "author"
+    )
+    if queue == "reported":
+        return comments.filter(status=Status.PUBLISHED, open_reports__gt=0)
+    return comments.filter(status=queue)
+
+
+def queue_counts(*, user) -> dict[str, int]:
+    base = Comment.objects.filter(site__in=moderator_sites(user))
+    counts = dict.fromkeys(QUEUES, 0)
+    for row in base.values("status").annotate(n=Count("id")).order_by():
+        counts[row["status"]] = row["n"]
+    counts["reported"] = base.filter(status=Status.PUBLISHED, open_reports__gt=0).count()
+    return counts
+
+
+def comment_for_moderator(*, user, comment_id: int) -> Comment:
+    comment = (
+        Comment.objects.filter(pk=comment_id, site__in=moderator_sites(user))
+        .select_related("site", "article", "author", "parent")
+        .prefetch_related(
+            Prefetch("classifications"),
+            Prefetch("reports", queryset=Report.objects.order_by("created_at")),
+            Prefetch(
+                "events",
+                queryset=ModerationEvent.objects.select_related("moderator").order_by("created_at", "id"),
+            ),
+        )
+        .first()
+    )
+    if comment is None:
+        raise NotFound(f"No comment {comment_id}.")
+    return comment
+
+
+def author_recent_comments(
+    *, author: Author, exclude_id: int | None = None, limit: int = 10
+) -> list[Comment]:
+    comments = Comment.objects.filter(author=author).order_by("-created_at")
+    if exclude_id is not None:
+        comments = comments.exclude(pk=exclude_id)
+    return list(comments[:limit])
+
+
+def author_for_moderator(*, user, author_id: int) -> Author:
+    author = Author.objects.filter(pk=author_id, site__in=moderator_sites(user)).first()
+    if author is None:
+        raise NotFound(f"No author {author_id}.")
+    return author
+
+
+def moderation_stats(*, user, days: int = 30, site_id: int | None = None) -> dict:
+    """Counts per status, per day and status, and how long comments waited for a decision."""
+    sites = moderator_sites(user)
+    if site_id is not None:
+        sites = sites.filter(pk=site_id)
+    comments = Comment.objects.filter(site__in=sites)
+    since = timezone.now() - timedelta(days=days)
+    per_status = dict.fromkeys(Status.values, 0)
+    for row in comments.values("status").annotate(n=Count("id")).order_by():
+        per_status[row["status"]] = row["n"]
+    per_day: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(Status.values, 0))
+    rows = (
+        comments.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "status")
+        .annotate(n=Count("id"))
+        .order_by("day")
+    )
+    for row in rows:
+        per_day[row["day"].isoformat()][row["status"]] = row["n"]
+    waits = [
+        (event.created_at - event.comment.created_at).total_seconds()
+        for event in ModerationEvent.objects.filter(
+            comment__site__in=sites,
+            actor=ModerationEvent.Actor.MODERATOR,
+            created_at__gte=since,
+            action__in=[ModerationEvent.Action.APPROVE, ModerationEvent.Action.REJECT],
+        )
+        .select_related("comment")
+        .only("created_at", "comment__created_at")[:50000]
+    ]
+    decided = per_status[Status.APPROVED] + per_status[Status.REJECTED]
+    classified = sum(per_status.values()) - per_status[Status.RECEIVED]
+    return {
+        "per_status": per_status,
+        "per_day": [{"day": day, **counts} for day, counts in sorted(per_day.items())],
+        "held_rate": round(per_status[Status.HELD] / classified, 4) if classified else 0.0,
+        "moderator_decisions": len(waits),
+        "decided": decided,
+        "time_to_decision_seconds": {
+            "median": round(statistics.median(waits), 1) if waits else None,
+            "p90": round(statistics.quantiles(waits, n=10)[-1], 1) if len(waits) >= 2 else None,
+        },
+        "days": days,
+    }
+
+
+# Reject reasons that say something about toxicity or spam; the others (off topic,
+# personal data...) are not labels for either head.
+_TOXIC_REASONS = {RejectReason.TOXIC, RejectReason.HATE, RejectReason.THREAT}
+
+
+def decision_labels() -> Iterator[tuple[str, str, int | None, int | None]]:
+    """Moderator decisions as training rows: (text, language, toxic, spam).
+
+    Approved comments are neither toxic nor spam; rejected ones are labelled by the reason
+    the moderator gave, and None means "no label for that head".
+    """
+    last_decisions = (
+        ModerationEvent.objects.filter(
+            actor=ModerationEvent.Actor.MODERATOR,
+            action__in=[ModerationEvent.Action.APPROVE, ModerationEvent.Action.REJECT],
+            comment__status=F("to_status"),
+        )
+        .select_related("comment")
+        .order_by("comment_id", "-created_at", "-id")
+    )
+    seen: set[int] = set()
+    for event in last_decisions.iterator(chunk_size=2000):
+        if event.comment_id in seen:
+            continue
+        seen.add(event.comment_id)
+        text, language = event.comment.body, event.comment.language or "other"
+        if event.action == ModerationEvent.Action.APPROVE:
+            yield text, language, 0, 0
+        elif event.reason in _TOXIC_REASONS:
+            yield text, language, 1, None
+        elif event.reason == RejectReason.SPAM:
+            yield text, language, None, 1

@@ -1,0 +1,35 @@
+"""Celery tasks: thin, they take ids, and the services do the work."""
+
+import logging
+
+from celery import shared_task
+from django.db import DatabaseError, InterfaceError
+
+from moderation import services
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,  # well under the broker's visibility timeout
+    retry_jitter=True,
+    max_retries=8,
+)
+def classify_comment(comment_id: int) -> int:
+    """Classify this comment, and others waiting beside it, in one model call.
+
+    Idempotent: a comment already classified is skipped, so a redelivered or duplicate
+    task does nothing. A missing or corrupt model raises ModelError: the task fails loudly,
+    the comment stays `received`, and the sweep retries it once a good model is in place.
+    """
+    return services.comments_classify(comment_ids=[comment_id])
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_received() -> int:
+    """Periodic safety net (Celery beat): re-enqueue comments stuck in `received`."""
+    return services.comments_sweep_received()

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from moderation.api.errors import error_body
+from moderation.health import healthz
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("moderation.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("healthz", healthz, name="healthz"),
+]
+
+
+def _json_error(status: int, code: str, message: str):
+    def view(request, exception=None):
+        return JsonResponse(error_body(code, message), status=status)
+
+    return view
+
+
+handler400 = _json_error(400, "bad_request", "The request could not be understood.")
+handler403 = _json_error(403, "permission_denied", "Permission denied.")
+handler404 = _json_error(404, "not_found", "Not found.")
+handler500 = _json_error(500, "server_error", "Internal server error.")
