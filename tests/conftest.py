@@ -48,6 +48,20 @@ def redis_url():
     return environment.REDIS_URL
 
 
+@pytest.fixture
+def queue_url(redis_url):
+    """A Redis database of its own on the shared server, empty, for worker processes.
+
+    VIGIE_TEST_REDIS_DB picks it, so that two test runs on one machine do not collide.
+    """
+    import redis
+
+    url = redis_url.rsplit("/", 1)[0] + "/" + os.environ.get("VIGIE_TEST_REDIS_DB", "13")
+    redis.Redis.from_url(url).flushdb()
+    yield url
+    redis.Redis.from_url(url).flushdb()
+
+
 @pytest.fixture(autouse=True)
 def _eager_tasks():
     """In the test process tasks run in-line; queue behaviour is tested with real workers."""

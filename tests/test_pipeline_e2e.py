@@ -4,21 +4,12 @@ import json
 import urllib.request
 
 import pytest
-import redis
 
 from moderation import services
 from moderation.models import Classification, Comment, ModerationEvent
 from tests.conftest import free_port, stack_env, start_web, start_worker, stop, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def queue_url(redis_url):
-    url = redis_url.rsplit("/", 1)[0] + "/13"  # a database of its own on the shared server
-    redis.Redis.from_url(url).flushdb()
-    yield url
-    redis.Redis.from_url(url).flushdb()
 
 
 def http(method, url, key, payload=None):
