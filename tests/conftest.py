@@ -198,7 +198,9 @@ def stack_env(redis_url: str, **extra) -> dict:
     return env
 
 
-def start_worker(env: dict, *, name: str, concurrency: int = 1, beat: bool = False, log_dir: Path) -> subprocess.Popen:
+def start_worker(
+    env: dict, *, name: str, concurrency: int = 1, beat: bool = False, log_dir: Path
+) -> subprocess.Popen:
     args = [
         sys.executable,
         "-m",
@@ -216,7 +218,9 @@ def start_worker(env: dict, *, name: str, concurrency: int = 1, beat: bool = Fal
     if beat:
         args += ["--beat", f"--schedule={log_dir / (name + '-beat')}"]
     log = open(log_dir / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def start_web(env: dict, *, port: int, log_dir: Path, workers: int = 1) -> subprocess.Popen:
@@ -230,7 +234,9 @@ def start_web(env: dict, *, port: int, log_dir: Path, workers: int = 1) -> subpr
         "--access-logfile=-",
     ]
     log = open(log_dir / "web.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -238,7 +244,9 @@ def start_web(env: dict, *, port: int, log_dir: Path, workers: int = 1) -> subpr
                 return proc
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(f"web server exited: {(log_dir / 'web.log').read_text()[-2000:]}") from None
+                raise RuntimeError(
+                    f"web server exited: {(log_dir / 'web.log').read_text()[-2000:]}"
+                ) from None
             time.sleep(0.1)
     raise RuntimeError("web server did not start within 30 s")
 

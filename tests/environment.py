@@ -19,7 +19,9 @@ REQUIRE_SERVICES = os.environ.get("VIGIE_REQUIRE_SERVICES", "") == "1"
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=0.5):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=0.5
+        ):
             return True
     except OSError:
         return False

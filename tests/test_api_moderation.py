@@ -42,7 +42,9 @@ def test_the_reported_queue_shows_published_comments_with_open_reports(moderator
 def test_it_filters_a_queue(moderator_api, make_comment):
     a = set_status(make_comment("from alice", author="alice"), S.HELD)
     set_status(make_comment("from bob", author="bob"), S.HELD)
-    results = moderator_api.get(f"/api/v1/moderation/comments?queue=held&author={a.author_id}").json()["results"]
+    results = moderator_api.get(f"/api/v1/moderation/comments?queue=held&author={a.author_id}").json()[
+        "results"
+    ]
     assert [c["body"] for c in results] == ["from alice"]
     results = moderator_api.get("/api/v1/moderation/comments?queue=held&q=bob").json()["results"]
     assert [c["body"] for c in results] == ["from bob"]
@@ -55,7 +57,9 @@ def test_it_refuses_a_bad_queue_query(moderator_api, query):
     assert_error(moderator_api.get(f"/api/v1/moderation/comments?{query}"), 400)
 
 
-def test_the_queue_does_not_grow_queries_with_comments(moderator_api, make_comment, django_assert_max_num_queries):
+def test_the_queue_does_not_grow_queries_with_comments(
+    moderator_api, make_comment, django_assert_max_num_queries
+):
     for i in range(20):
         set_status(make_comment(f"c{i}", author=f"a{i}"), S.HELD)
     with django_assert_max_num_queries(6):
@@ -77,7 +81,9 @@ def test_the_detail_shows_scores_explanation_reports_history_and_trail(moderator
 
 
 def test_a_moderator_approves_and_rejects_with_a_reason(moderator_api, held, moderator):
-    response = moderator_api.post(f"/api/v1/moderation/comments/{held.pk}/reject", {"reason": "toxic", "note": "insulte"}, format="json")
+    response = moderator_api.post(
+        f"/api/v1/moderation/comments/{held.pk}/reject", {"reason": "toxic", "note": "insulte"}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["status"] == "rejected"
     event = ModerationEvent.objects.get(comment=held)
@@ -88,9 +94,15 @@ def test_a_moderator_approves_and_rejects_with_a_reason(moderator_api, held, mod
 
 
 def test_it_refuses_an_unknown_reject_reason_and_an_illegal_move(moderator_api, held):
-    assert "reason" in assert_error(
-        moderator_api.post(f"/api/v1/moderation/comments/{held.pk}/reject", {"reason": "ugly"}, format="json"), 400
-    )["fields"]
+    assert (
+        "reason"
+        in assert_error(
+            moderator_api.post(
+                f"/api/v1/moderation/comments/{held.pk}/reject", {"reason": "ugly"}, format="json"
+            ),
+            400,
+        )["fields"]
+    )
     moderator_api.post(f"/api/v1/moderation/comments/{held.pk}/approve", {}, format="json")
     assert_error(moderator_api.post(f"/api/v1/moderation/comments/{held.pk}/approve", {}, format="json"), 409)
     assert ModerationEvent.objects.filter(comment=held).count() == 1
@@ -116,8 +128,13 @@ def test_bulk_approves_all_or_nothing(moderator_api, make_comment):
 
 @pytest.mark.parametrize(
     "payload",
-    [{"ids": [], "action": "approve"}, {"ids": [1], "action": "delete"}, {"ids": "1", "action": "approve"},
-     {"ids": list(range(1, 502)), "action": "approve"}, {"ids": [1], "action": "reject", "reason": "ugly"}],
+    [
+        {"ids": [], "action": "approve"},
+        {"ids": [1], "action": "delete"},
+        {"ids": "1", "action": "approve"},
+        {"ids": list(range(1, 502)), "action": "approve"},
+        {"ids": [1], "action": "reject", "reason": "ugly"},
+    ],
 )
 def test_bulk_refuses_bad_input(moderator_api, payload):
     assert_error(moderator_api.post("/api/v1/moderation/comments/bulk", payload, format="json"), 400)
@@ -125,7 +142,9 @@ def test_bulk_refuses_bad_input(moderator_api, payload):
 
 def test_a_moderator_bans_premoderates_and_restores_an_author(moderator_api, held):
     for action, status in [("ban", "banned"), ("premoderate", "premoderated"), ("restore", "normal")]:
-        response = moderator_api.post(f"/api/v1/moderation/authors/{held.author_id}/{action}", {}, format="json")
+        response = moderator_api.post(
+            f"/api/v1/moderation/authors/{held.author_id}/{action}", {}, format="json"
+        )
         assert response.status_code == 200
         assert Author.objects.get(pk=held.author_id).status == status
     assert ModerationEvent.objects.filter(author_id=held.author_id).count() == 3
@@ -162,7 +181,12 @@ ENDPOINTS = [
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
 def test_anonymous_users_are_refused(anonymous_api, held, method, path):
     url = path.format(id=held.pk, author=held.author_id)
-    assert_error(getattr(anonymous_api, method)(url, {}, format="json") if method == "post" else anonymous_api.get(url), 401)
+    assert_error(
+        getattr(anonymous_api, method)(url, {}, format="json")
+        if method == "post"
+        else anonymous_api.get(url),
+        401,
+    )
     held.refresh_from_db()
     assert held.status == S.HELD
 

@@ -35,7 +35,9 @@ def test_it_creates_then_updates_an_article(site_api, site):
     )
     assert response.status_code == 201
     assert response.json()["moderation_mode"] == "post"
-    response = site_api.put("/api/v1/articles/a-42", {"closed": True, "moderation_mode": "pre"}, format="json")
+    response = site_api.put(
+        "/api/v1/articles/a-42", {"closed": True, "moderation_mode": "pre"}, format="json"
+    )
     assert response.status_code == 200
     article = Article.objects.get(site=site, external_id="a-42")
     assert (article.title, article.closed, article.moderation_mode) == ("Budget 2027", True, "pre")
@@ -66,7 +68,11 @@ def test_it_accepts_a_comment_and_stores_it_before_answering(site_api, article):
     body = response.json()
     assert body["status"] == "received"
     comment = Comment.objects.get(pk=body["id"])
-    assert (comment.body, comment.author.name, comment.article_id) == ("Merci pour cet éclairage.", "Camille", article.pk)
+    assert (comment.body, comment.author.name, comment.article_id) == (
+        "Merci pour cet éclairage.",
+        "Camille",
+        article.pk,
+    )
 
 
 def test_a_posted_comment_is_classified_on_commit(site_api, article, django_capture_on_commit_callbacks):
@@ -126,7 +132,9 @@ def test_it_refuses_invalid_utf8(site_api, article):
 
 
 def test_it_refuses_a_non_json_body(site_api, article):
-    response = site_api.post("/api/v1/articles/art-1/comments", "body=x", content_type="application/x-www-form-urlencoded")
+    response = site_api.post(
+        "/api/v1/articles/art-1/comments", "body=x", content_type="application/x-www-form-urlencoded"
+    )
     assert_error(response, 415, "unsupported_media_type")
 
 
@@ -256,7 +264,13 @@ def test_the_visible_list_is_cursor_paginated(site_api, make_comment):
 
 @pytest.mark.parametrize(
     ("query", "status"),
-    [("page_size=0", 400), ("page_size=1000", 400), ("page_size=x", 400), ("order=random", 400), ("cursor=zzz", 404)],
+    [
+        ("page_size=0", 400),
+        ("page_size=1000", 400),
+        ("page_size=x", 400),
+        ("order=random", 400),
+        ("cursor=zzz", 404),
+    ],
 )
 def test_it_refuses_bad_paging(site_api, article, query, status):
     assert_error(site_api.get(f"/api/v1/articles/art-1/comments?{query}"), status)
@@ -315,3 +329,12 @@ def test_the_schema_and_docs_are_served(anonymous_api, db):
     assert "/api/v1/articles/{external_id}/comments" in paths
     assert "/api/v1/moderation/comments/bulk" in paths
     assert anonymous_api.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.parametrize("external_id", ["x" * 201, "bad%07id", "nul%00id"])
+def test_it_refuses_a_bad_article_id(site_api, external_id):
+    assert (
+        "external_id"
+        in assert_error(site_api.put(f"/api/v1/articles/{external_id}", {}, format="json"), 400)["fields"]
+    )
+    assert not Article.objects.exists()

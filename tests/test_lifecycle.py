@@ -66,9 +66,7 @@ def test_it_holds_a_premoderated_author_and_rejects_a_banned_one(make_comment, m
     assert make_comment("Un troisième avis poli.", author="alice", classify=True).status == S.REJECTED
     services.author_restore(author_id=first.author_id, moderator=moderator)
     assert make_comment("Un quatrième avis poli.", author="alice", classify=True).status == S.PUBLISHED
-    actions = list(
-        ModerationEvent.objects.filter(author_id=first.author_id).values_list("action", flat=True)
-    )
+    actions = list(ModerationEvent.objects.filter(author_id=first.author_id).values_list("action", flat=True))
     assert actions == ["premoderate", "ban", "restore"]
 
 
@@ -109,7 +107,13 @@ def test_it_allows_each_moderator_move(make_comment, moderator, start, action, e
 
 @pytest.mark.parametrize(
     ("start", "action"),
-    [(S.HELD, "hold"), (S.APPROVED, "approve"), (S.REJECTED, "reject"), (S.APPROVED, "hold"), (S.REJECTED, "hold")],
+    [
+        (S.HELD, "hold"),
+        (S.APPROVED, "approve"),
+        (S.REJECTED, "reject"),
+        (S.APPROVED, "hold"),
+        (S.REJECTED, "hold"),
+    ],
 )
 def test_it_refuses_a_move_the_table_does_not_allow(make_comment, moderator, start, action):
     comment = set_status(make_comment(), start)
@@ -227,9 +231,18 @@ def test_the_sweep_requeues_old_received_comments(make_comment, django_capture_o
 
 def test_the_policy_orders_rejections_before_holds():
     thresholds = policy.Thresholds(toxicity_hold=0.5, toxicity_reject=0.9, spam_hold=0.5, spam_reject=0.9)
-    decide = lambda **kw: policy.decide(  # noqa: E731
-        **{"toxicity": 0.1, "spam": 0.1, "thresholds": thresholds, "premoderated": False, "author_banned": False, **kw}
-    ).status
+    decide = lambda **kw: (
+        policy.decide(  # noqa: E731
+            **{
+                "toxicity": 0.1,
+                "spam": 0.1,
+                "thresholds": thresholds,
+                "premoderated": False,
+                "author_banned": False,
+                **kw,
+            }
+        ).status
+    )
     assert decide() == "published"
     assert decide(toxicity=0.95, premoderated=True) == "rejected"
     assert decide(premoderated=True) == "held"

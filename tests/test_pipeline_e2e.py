@@ -15,7 +15,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def http(method, url, key, payload=None):
     data = json.dumps(payload).encode() if payload is not None else None
     request = urllib.request.Request(
-        url, data=data, method=method, headers={"Authorization": f"Api-Key {key}", "Content-Type": "application/json"}
+        url,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Api-Key {key}", "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
         return response.status, json.loads(response.read())
@@ -32,16 +35,29 @@ def test_it_classifies_posted_comments_through_redis_and_a_worker(postgres, queu
         status, _ = http("PUT", f"{base}/articles/a1", key, {"title": "Article", "language": "fr"})
         assert status == 201
         status, clean = http(
-            "POST", f"{base}/articles/a1/comments", key,
-            {"author": {"id": "u1", "name": "Camille"}, "body": "Merci pour cet article passionnant et bien écrit."},
+            "POST",
+            f"{base}/articles/a1/comments",
+            key,
+            {
+                "author": {"id": "u1", "name": "Camille"},
+                "body": "Merci pour cet article passionnant et bien écrit.",
+            },
         )
         assert (status, clean["status"]) == (202, "received")
         _, rude = http(
-            "POST", f"{base}/articles/a1/comments", key,
-            {"author": {"id": "u2", "name": "Troll"}, "body": "Ferme ta gueule espèce de connard, t'es qu'un abruti"},
+            "POST",
+            f"{base}/articles/a1/comments",
+            key,
+            {
+                "author": {"id": "u2", "name": "Troll"},
+                "body": "Ferme ta gueule espèce de connard, t'es qu'un abruti",
+            },
         )
         final = wait_until(
-            lambda: Comment.objects.filter(pk__in=[clean["id"], rude["id"]]).exclude(status="received").count() == 2,
+            lambda: (
+                Comment.objects.filter(pk__in=[clean["id"], rude["id"]]).exclude(status="received").count()
+                == 2
+            ),
             timeout=60,
             message="both comments classified by the worker",
         )

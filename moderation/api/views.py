@@ -72,8 +72,10 @@ def _comment_id(value) -> int:
 class ArticleView(SiteView):
     @extend_schema(request=s.ArticleInput, responses={200: s.ArticleOutput, 201: s.ArticleOutput, **ERRORS})
     def put(self, request, external_id: str):
-        if len(external_id) > 200:
-            raise VigieError("The article id is over 200 characters.", fields={"external_id": ["Too long."]})
+        try:
+            s.ExternalId().run_validation(external_id)
+        except serializers.ValidationError as exc:
+            raise VigieError("The article id is not valid.", fields={"external_id": exc.detail}) from None
         data = _validated(s.ArticleInput, request.data)
         article, created = services.article_upsert(site=request.auth, external_id=external_id, **data)
         return Response(

@@ -1,0 +1,37 @@
+"""Management commands an operator runs."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from moderation.management.commands.serve import DEMO_MODERATOR, demo_credentials
+from moderation.models import Site, hash_api_key
+
+
+def test_create_site_prints_the_key_as_its_last_line_and_stores_only_its_hash(db):
+    out = StringIO()
+    call_command("create_site", "Le Parisien", stdout=out, stderr=StringIO())
+    key = out.getvalue().strip().splitlines()[-1]
+    site = Site.objects.get(name="Le Parisien")
+    assert site.api_key_hash == hash_api_key(key)
+    assert key not in site.api_key_hash
+
+
+def test_create_site_refuses_a_duplicate_name(db):
+    call_command("create_site", "Le Parisien", stdout=StringIO(), stderr=StringIO())
+    with pytest.raises(CommandError):
+        call_command("create_site", "Le Parisien", stdout=StringIO(), stderr=StringIO())
+    assert Site.objects.count() == 1
+
+
+def test_the_demo_credentials_renew_the_key_and_keep_the_login(db, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    site, first_key, password = demo_credentials()
+    _, second_key, same_password = demo_credentials()
+    site.refresh_from_db()
+    assert first_key != second_key
+    assert site.api_key_hash == hash_api_key(second_key)
+    assert password == same_password
+    assert site.moderators.filter(username=DEMO_MODERATOR, is_staff=True).exists()
+    assert (tmp_path / "demo-site-key").read_text() == second_key
