@@ -231,18 +231,11 @@ def test_the_sweep_requeues_old_received_comments(make_comment, django_capture_o
 
 def test_the_policy_orders_rejections_before_holds():
     thresholds = policy.Thresholds(toxicity_hold=0.5, toxicity_reject=0.9, spam_hold=0.5, spam_reject=0.9)
-    decide = lambda **kw: (
-        policy.decide(  # noqa: E731
-            **{
-                "toxicity": 0.1,
-                "spam": 0.1,
-                "thresholds": thresholds,
-                "premoderated": False,
-                "author_banned": False,
-                **kw,
-            }
-        ).status
-    )
+
+    def decide(**kw):
+        defaults = {"toxicity": 0.1, "spam": 0.1, "premoderated": False, "author_banned": False}
+        return policy.decide(thresholds=thresholds, **{**defaults, **kw}).status
+
     assert decide() == "published"
     assert decide(toxicity=0.95, premoderated=True) == "rejected"
     assert decide(premoderated=True) == "held"

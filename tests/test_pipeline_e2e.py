@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 def http(method, url, key, payload=None):
     data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - loopback only
         url,
         data=data,
         method=method,

@@ -61,12 +61,13 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         site, key, password = demo_credentials()
         base = f"http://{host}:{port}"
+        database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        broker = settings.CELERY_BROKER_URL.split(":", 1)[0]
         self.stdout.write(
             "\n".join(
                 [
                     "",
-                    f"Vigie on {base}  (database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]},"
-                    f" broker: {settings.CELERY_BROKER_URL.split(':', 1)[0]})",
+                    f"Vigie on {base}  (database: {database}, broker: {broker})",
                     f"  site API key ({site.name}):  {key}",
                     f"  moderator login:             {DEMO_MODERATOR} / {password}   ->  {base}/admin/",
                     f"  API docs:                    {base}/api/docs/",
