@@ -212,6 +212,10 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Unacknowledged tasks (acks_late) come back after this; longer than any task.
         "visibility_timeout": env_int("VIGIE_BROKER_VISIBILITY_TIMEOUT", 300, minimum=10),
+        # How often a worker looks for such tasks (of a worker that died): kombu's default
+        # scans only every 10 s x 10 calls; one cheap scan every interval instead.
+        "unacked_restore_interval": env_int("VIGIE_BROKER_RESTORE_INTERVAL", 10, minimum=1),
+        "unacked_restore_throttle": 1,
         "socket_connect_timeout": 1,
         "socket_timeout": 2,
     }
@@ -225,6 +229,9 @@ else:
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # The filesystem transport polls its folder; 1 s (kombu's default) is felt by a
+        # reader waiting for their comment, 50 ms costs nothing on one machine.
+        "polling_interval": 0.05,
     }
 
 CELERY_TASK_SERIALIZER = "json"
@@ -263,7 +270,7 @@ CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["moderation.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -275,7 +282,6 @@ REST_FRAMEWORK = {
         "ip": env_str("VIGIE_RATE_IP", "30/min"),
         "report": env_str("VIGIE_RATE_REPORT", "600/min"),
     },
-    "PAGE_SIZE": 50,
 }
 
 SPECTACULAR_SETTINGS = {
