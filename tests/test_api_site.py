@@ -333,8 +333,5 @@ def test_the_schema_and_docs_are_served(anonymous_api, db):
 
 @pytest.mark.parametrize("external_id", ["x" * 201, "bad%07id", "nul%00id"])
 def test_it_refuses_a_bad_article_id(site_api, external_id):
-    assert (
-        "external_id"
-        in assert_error(site_api.put(f"/api/v1/articles/{external_id}", {}, format="json"), 400)["fields"]
-    )
+    assert_error(site_api.put(f"/api/v1/articles/{external_id}", {}, format="json"), 400)
     assert not Article.objects.exists()

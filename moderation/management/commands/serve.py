@@ -82,6 +82,9 @@ class Command(BaseCommand):
                 [
                     sys.executable, "-m", "gunicorn", "project.wsgi",
                     f"--bind={host}:{port}", f"--workers={web_workers}", "--access-logfile=-",
+                    # Threads: the demo page calls this same server's API over HTTP, which
+                    # would deadlock a lone synchronous worker.
+                    "--worker-class=gthread", "--threads=4",
                 ]
             ),
             subprocess.Popen(
