@@ -629,7 +629,8 @@ def _svg(width: int, height: int, label: str, body: list[SafeString]) -> SafeStr
 
 def _per_day_counts(per_day: list[dict], day_list) -> list[dict]:
     rows = {row["day"]: row for row in per_day}
-    return [{s: rows.get(day.isoformat(), {}).get(s, 0) for s in _STACK_ORDER} for day in day_list]
+    keys = [*_STACK_ORDER, "classified", "held_on_arrival"]
+    return [{k: rows.get(day.isoformat(), {}).get(k, 0) for k in keys} for day in day_list]
 
 
 def stacked_bars_svg(per_day: list[dict], day_list) -> SafeString:
@@ -637,7 +638,7 @@ def stacked_bars_svg(per_day: list[dict], day_list) -> SafeString:
     width, height, left, right, top, bottom = 760, 300, 44, 10, 40, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     counts = _per_day_counts(per_day, day_list)
-    y_max = _nice_ceiling(max([sum(c.values()) for c in counts] + [1]))
+    y_max = _nice_ceiling(max([sum(c[s] for s in _STACK_ORDER) for c in counts] + [1]))
     # Whole numbers on the axis: 1 -> 1 tick, 2 -> 2, 3 and 6 -> 3, 5 -> 5, 8 and 300 -> 4...
     ticks = next(n for n in (4, 5, 3, 2, 1) if y_max % n == 0)
     slot = plot_w / len(day_list)
@@ -732,10 +733,9 @@ def held_rate_svg(per_day: list[dict], day_list, overall: float) -> SafeString:
         )
     points = []
     for index, (day, c) in enumerate(zip(day_list, counts, strict=True)):
-        classified = sum(c.values()) - c["received"]
         x = left + index * slot
-        if classified:
-            rate = c["held"] / classified
+        if c["classified"]:
+            rate = c["held_on_arrival"] / c["classified"]
             y = top + plot_h - plot_h * rate
             points.append(f"{x:.1f},{y:.1f}")
             body.append(

@@ -150,6 +150,25 @@ def moderation_stats(*, user, days: int = 30, site_id: int | None = None) -> dic
     )
     for row in rows:
         per_day[row["day"].isoformat()][row["status"]] = row["n"]
+    # The held rate is what the classifier sent to moderators when comments arrived: it
+    # does not fall when a moderator later approves or rejects them.
+    arrivals = (
+        ModerationEvent.objects.filter(
+            comment__site__in=sites, action=ModerationEvent.Action.CLASSIFY, created_at__gte=since
+        )
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "to_status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    classified_total = held_total = 0
+    for row in arrivals:
+        counts = per_day[row["day"].isoformat()]
+        counts["classified"] = counts.get("classified", 0) + row["n"]
+        classified_total += row["n"]
+        if row["to_status"] == Status.HELD:
+            counts["held_on_arrival"] = counts.get("held_on_arrival", 0) + row["n"]
+            held_total += row["n"]
     waits = [
         (event.created_at - event.comment.created_at).total_seconds()
         for event in ModerationEvent.objects.filter(
@@ -162,11 +181,13 @@ def moderation_stats(*, user, days: int = 30, site_id: int | None = None) -> dic
         .only("created_at", "comment__created_at")[:50000]
     ]
     decided = per_status[Status.APPROVED] + per_status[Status.REJECTED]
-    classified = sum(per_status.values()) - per_status[Status.RECEIVED]
     return {
         "per_status": per_status,
-        "per_day": [{"day": day, **counts} for day, counts in sorted(per_day.items())],
-        "held_rate": round(per_status[Status.HELD] / classified, 4) if classified else 0.0,
+        "per_day": [
+            {"day": day, "classified": 0, "held_on_arrival": 0, **counts}
+            for day, counts in sorted(per_day.items())
+        ],
+        "held_rate": round(held_total / classified_total, 4) if classified_total else 0.0,
         "moderator_decisions": len(waits),
         "decided": decided,
         "time_to_decision_seconds": {

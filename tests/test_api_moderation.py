@@ -230,3 +230,18 @@ def test_session_writes_need_the_csrf_token(held, moderator):
     assert_error(response, 403)
     held.refresh_from_db()
     assert held.status == S.HELD
+
+
+def test_the_held_rate_counts_what_the_classifier_held_on_arrival(
+    moderator_api, site, make_comment, moderator
+):
+    site.suspect_words = "retenir"
+    site.save()
+    held = make_comment("Il faut retenir ce commentaire", classify=True)
+    make_comment("Un avis tout à fait posé.", classify=True)
+    assert held.status == S.HELD
+    services.comment_approve(comment_id=held.pk, moderator=moderator)  # held no more, still counted
+    stats = moderator_api.get("/api/v1/moderation/stats").json()
+    assert stats["held_rate"] == 0.5
+    assert sum(day["classified"] for day in stats["per_day"]) == 2
+    assert sum(day["held_on_arrival"] for day in stats["per_day"]) == 1
