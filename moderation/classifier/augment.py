@@ -1,0 +1,109 @@
+"""Hand-written template sentences added to the training split (never to dev or test).
+
+The labelled sets were sampled by hate keywords, so a linear model learns that naming a group
+("musulmane", "femmes", "immigrés") is toxic. These non-toxic templates (neutral and positive
+mentions of groups, counter-speech, negated statements) push back on that; toxic templates
+pairing the same groups with threats and dehumanising words (scarce in the data) teach that
+the predicate, not the group, is what makes a comment toxic. They are code, not
+data: generated deterministically, the same on every machine. They share categories with the
+behaviour sets in ``behaviour/behaviour.json`` but not sentences, so the behaviour results are
+a check of generalisation from these patterns, not of memorisation.
+"""
+
+from __future__ import annotations
+
+from .data import Row
+
+FR_GROUPS = [
+    ("musulman", "musulmans"), ("musulmane", "musulmanes"), ("juive", "juifs"),
+    ("chrétien", "chrétiens"), ("femme", "femmes"), ("noire", "noirs"), ("arabe", "arabes"),
+    ("immigré", "immigrés"), ("migrante", "migrants"), ("réfugié", "réfugiés"),
+    ("homosexuelle", "homosexuels"), ("gay", "gays"), ("lesbienne", "lesbiennes"),
+    ("trans", "personnes trans"), ("rom", "roms"), ("africain", "africains"),
+    ("maghrébine", "maghrébins"), ("asiatique", "asiatiques"), ("handicapé", "handicapés"),
+]
+FR_SINGULAR = [
+    "je suis {s}", "ma collègue est {s} et très compétente", "en tant que {s}, je trouve cet "
+    "article juste", "mon meilleur ami est {s}", "je suis {s} et fière de l'être",
+]
+FR_PLURAL = [
+    "les {p} ont le droit de vivre en paix", "les {p} votent comme tout le monde",
+    "je soutiens les {p} de mon quartier", "un reportage intéressant sur les {p} de Lyon",
+    "les {p} sont des citoyens comme les autres", "bravo aux {p} qui s'engagent",
+    "les {p} ne sont pas dangereux", "les {p} ne sont pas responsables de la crise",
+    "il est inadmissible d'insulter les {p}", "le racisme envers les {p} doit cesser",
+    "je condamne les propos haineux contre les {p}", "les insultes contre les {p} sont "
+    "honteuses", "respect aux {p}",
+]
+EN_GROUPS = [
+    ("Muslim", "Muslims"), ("Jew", "Jews"), ("Christian", "Christians"), ("woman", "women"),
+    ("Black man", "Black people"), ("Arab", "Arabs"), ("immigrant", "immigrants"),
+    ("refugee", "refugees"), ("gay man", "gay people"), ("lesbian", "lesbians"),
+    ("trans woman", "trans people"), ("Mexican", "Mexicans"), ("Asian", "Asians"),
+    ("disabled person", "disabled people"),
+]
+EN_SINGULAR = [
+    "I am a {s}", "my colleague is a {s} and very good at her job", "as a {s} I think this "
+    "article is fair", "my best friend is a {s}", "I am a {s} and proud of it",
+]
+EN_PLURAL = [
+    "{p} have the right to live in peace", "{p} vote like everyone else",
+    "I support the {p} in my town", "an interesting report about {p} in Chicago",
+    "{p} are citizens like anyone else", "well done to the {p} who volunteer",
+    "{p} are not dangerous", "{p} are not to blame for the crisis",
+    "insulting {p} is unacceptable", "racism against {p} has to stop",
+    "I condemn the hateful abuse aimed at {p}", "the slurs against {p} are shameful",
+    "respect to {p}",
+]
+
+
+# Toxic templates: deliberately other verbs and nouns than the behaviour sets use.
+FR_TOXIC_PLURAL = [
+    "il faut égorger tous les {p}", "on devrait fusiller les {p}", "je vais buter ces {p}",
+    "les {p} sont des parasites", "les {p} sont des porcs", "les {p} sont de la vermine",
+    "brûlons les {p}", "les {p} sont des sous-hommes",
+]
+FR_TOXIC_SINGULAR = [
+    "je vais te défoncer sale {s}", "crève sale {s}", "je vais te massacrer",
+    "je vais t'égorger", "t'es qu'un porc de {s}",
+]
+EN_TOXIC_PLURAL = [
+    "we should slaughter all {p}", "hang the {p}", "burn every last one of the {p}",
+    "{p} are parasites", "{p} are cockroaches", "{p} are subhuman filth", "gas the {p}",
+    "{p} are rats",
+]
+EN_TOXIC_SINGULAR = [
+    "I will stab you, you filthy {s}", "die you dirty {s}", "I am going to kill you",
+    "I will slit your throat", "you are a pig of a {s}",
+]
+
+
+def rows() -> list[Row]:
+    out: list[Row] = []
+    for lang, groups, singular, plural in (
+        ("fr", FR_GROUPS, FR_SINGULAR, FR_PLURAL),
+        ("en", EN_GROUPS, EN_SINGULAR, EN_PLURAL),
+    ):
+        for s, p in groups:
+            for tpl in singular:
+                text = tpl.format(s=s)
+                out.append(Row(text[0].upper() + text[1:] + ".", lang, 0, 0, "templates",
+                               f"template:{lang}:{text}"))
+            for tpl in plural:
+                text = tpl.format(p=p)
+                out.append(Row(text[0].upper() + text[1:] + ".", lang, 0, 0, "templates",
+                               f"template:{lang}:{text}"))
+    for lang, groups, singular, plural in (
+        ("fr", FR_GROUPS, FR_TOXIC_SINGULAR, FR_TOXIC_PLURAL),
+        ("en", EN_GROUPS, EN_TOXIC_SINGULAR, EN_TOXIC_PLURAL),
+    ):
+        seen: set[str] = set()
+        for s, p in groups:
+            for tpl in (*singular, *plural):
+                text = tpl.format(s=s, p=p)
+                if text in seen:
+                    continue
+                seen.add(text)
+                out.append(Row(text[0].upper() + text[1:] + " !", lang, 1, 0, "templates",
+                               f"template:{lang}:{text}"))
+    return out

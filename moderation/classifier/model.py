@@ -1,0 +1,223 @@
+"""The model artifact: a directory with ``model.json`` (metadata) and ``weights.npz``.
+
+No pickle anywhere: weights are plain float16 arrays in an ``.npz`` loaded with
+``allow_pickle=False``; everything else is JSON.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+import math
+import os
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import text as textmod
+from .language import detect_languages
+
+FORMAT = "vigie-classifier"
+FORMAT_VERSION = 1
+HEADS = ("toxicity", "spam")
+LANGUAGE_HEAD = "language_fr"
+THRESHOLD_KEYS = ("toxicity_hold", "toxicity_reject", "spam_hold", "spam_reject")
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "default_model"
+EXPLAIN_TOP = 5
+
+
+class ModelError(Exception):
+    """A model file is missing, corrupt or incompatible with this code."""
+
+
+@dataclass(frozen=True)
+class Scores:
+    toxicity: float
+    spam: float
+    language: str
+    labels: dict[str, float] = field(default_factory=dict)
+    explanation: dict = field(default_factory=dict)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
+
+
+class Model:
+    """A loaded model: linear heads over hashed n-grams, each with Platt calibration."""
+
+    def __init__(self, metadata: dict, weights: dict[str, np.ndarray], path: Path | None = None):
+        self.metadata = metadata
+        self.path = path
+        self.version: str = metadata["version"]
+        self.thresholds: dict[str, float] = {k: float(metadata["thresholds"][k])
+                                             for k in THRESHOLD_KEYS}
+        self.n_features: int = int(metadata["n_features"])
+        self.head_names: list[str] = list(metadata["heads"])
+        self._W = np.stack([weights[h].astype(np.float32) for h in self.head_names], axis=1)
+        self._W = np.ascontiguousarray(self._W)
+        heads = metadata["heads"]
+        self._bias = np.array([heads[h]["intercept"] for h in self.head_names], dtype=np.float64)
+        self._cal_a = np.array([heads[h]["calibration"]["a"] for h in self.head_names])
+        self._cal_b = np.array([heads[h]["calibration"]["b"] for h in self.head_names])
+        self._col = {h: i for i, h in enumerate(self.head_names)}
+
+    # -- scoring ---------------------------------------------------------------------
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        X = textmod.vectorise(texts, self.n_features)
+        return np.asarray(X @ self._W, dtype=np.float64) + self._bias
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities, shape (len(texts), n_heads) in ``head_names`` order."""
+        z = self.logits(texts)
+        return _sigmoid(self._cal_a * z + self._cal_b)
+
+    def score(self, texts: Sequence[str], *, explain: bool = True) -> list[Scores]:
+        texts = [t if isinstance(t, str) else str(t) for t in texts]
+        if not texts:
+            return []
+        probs = self.probabilities(texts)
+        lang_col = self._col.get(LANGUAGE_HEAD)
+        languages = detect_languages(
+            texts, fr_probability=None if lang_col is None else probs[:, lang_col])
+        tox, spam = self._col["toxicity"], self._col["spam"]
+        sub = [(h, i) for h, i in self._col.items() if h not in HEADS and h != LANGUAGE_HEAD]
+        out = []
+        for k, text in enumerate(texts):
+            row = probs[k]
+            out.append(Scores(
+                toxicity=float(row[tox]),
+                spam=float(row[spam]),
+                language=languages[k],
+                labels={h: float(row[i]) for h, i in sub},
+                explanation=self.explain(text) if explain else {},
+            ))
+        return out
+
+    # -- explanation -----------------------------------------------------------------
+    def explain(self, text: str, top: int = EXPLAIN_TOP) -> dict:
+        """For each main head, the words / word pairs whose n-grams pushed the score up most.
+
+        A word's weight is its contribution to the logit through its unigram and its
+        character n-grams; a word pair's, through its bigram. Features are binary, so one
+        present several times is credited once, to its first unit. Spans index the original
+        text, so ``text[start:end] == ngram``.
+        """
+        spans, hashes, units = textmod.explain_units(text)
+        if not len(hashes):
+            return {h: [] for h in HEADS}
+        idx = hashes % self.n_features
+        unique, first = np.unique(idx, return_index=True)
+        value = 1.0 / math.sqrt(len(unique))
+        result = {}
+        for head in HEADS:
+            contrib = self._W[unique, self._col[head]].astype(np.float64) * value
+            per_unit = np.bincount(units[first], weights=contrib, minlength=len(spans))
+            order = np.lexsort((np.arange(len(spans)), -per_unit))[:top]
+            result[head] = [
+                {"ngram": text[spans[u][0]:spans[u][1]], "start": int(spans[u][0]),
+                 "end": int(spans[u][1]), "weight": round(float(per_unit[u]), 4)}
+                for u in order if per_unit[u] > 0
+            ]
+        return result
+
+
+# -- persistence -----------------------------------------------------------------------
+
+def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """An .npz with fixed zip timestamps, so equal weights give equal bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(arrays):
+            arr_buf = io.BytesIO()
+            np.lib.format.write_array(arr_buf, np.ascontiguousarray(arrays[name]),
+                                      allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, arr_buf.getvalue(), compresslevel=9)
+    return buf.getvalue()
+
+
+def weights_digest(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(arrays[name]).tobytes())
+    return h.hexdigest()
+
+
+def save_model(path: str | os.PathLike, metadata: dict, weights: dict[str, np.ndarray]) -> Path:
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "weights.npz").write_bytes(_npz_bytes(weights))
+    (path / "model.json").write_text(
+        json.dumps(metadata, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _read(path: Path) -> Model:
+    meta_path = path / "model.json" if path.is_dir() else path
+    weights_path = path / "weights.npz" if path.is_dir() else path.with_name("weights.npz")
+    if not meta_path.is_file():
+        raise ModelError(f"model file {meta_path} does not exist")
+    if not weights_path.is_file():
+        raise ModelError(f"model weights {weights_path} do not exist")
+    try:
+        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"model file {meta_path} is not valid JSON: {exc}") from exc
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise ModelError(f"{meta_path} is not a {FORMAT} model file")
+    if metadata.get("format_version") != FORMAT_VERSION:
+        raise ModelError(f"{meta_path} has format version {metadata.get('format_version')!r}; "
+                         f"this code reads version {FORMAT_VERSION}")
+    if metadata.get("feature_schema") != textmod.FEATURE_SCHEMA:
+        raise ModelError(f"{meta_path} uses features {metadata.get('feature_schema')!r}; "
+                         f"this code computes {textmod.FEATURE_SCHEMA!r}")
+    try:
+        with np.load(weights_path, allow_pickle=False) as npz:
+            weights = {name: npz[name] for name in npz.files}
+    except Exception as exc:  # zipfile.BadZipFile, ValueError, OSError...
+        raise ModelError(f"model weights {weights_path} are corrupt: {exc}") from exc
+    try:
+        heads = metadata["heads"]
+        thresholds = metadata["thresholds"]
+        n = int(metadata["n_features"])
+        for head in HEADS:
+            if head not in heads:
+                raise ModelError(f"{meta_path} has no {head!r} head")
+        for head in heads:
+            if head not in weights or weights[head].shape != (n,):
+                raise ModelError(f"{weights_path} has no {n}-long weights for head {head!r}")
+        for key in THRESHOLD_KEYS:
+            if not 0.0 <= float(thresholds[key]) <= 1.0:
+                raise ModelError(f"{meta_path}: threshold {key} out of [0, 1]")
+        if weights_digest(weights) != metadata.get("weights_sha256"):
+            raise ModelError(f"{weights_path} does not match the digest in {meta_path}")
+        return Model(metadata, weights, path)
+    except ModelError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"model file {meta_path} is incomplete: {exc!r}") from exc
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(resolved: str) -> Model:
+    return _read(Path(resolved))
+
+
+def load_model(path: str | os.PathLike | None = None) -> Model:
+    """The model at ``path`` (a directory, or its model.json); ``None`` = the shipped default.
+
+    Cached per process and per resolved path: workers load it once.
+    """
+    resolved = Path(path if path is not None else DEFAULT_MODEL_PATH).expanduser().resolve()
+    return _load_cached(str(resolved))
