@@ -1,9 +1,32 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
 app = Celery("vigie")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def refuse_to_start_without_a_model(**kwargs):
+    """A worker that cannot load the classifier would fail every task: stop at once, loudly.
+
+    Celery runs Django's system checks at worker start but ignores their result, so the
+    model is loaded here (then cached for the pool). Comments keep waiting as `received`
+    and the sweep hands them to a worker started with a good model.
+    """
+    from django.conf import settings
+
+    from moderation.classifier import ModelError, load_model
+
+    try:
+        load_model(settings.VIGIE_MODEL_PATH)
+    except ModelError as exc:
+        # SystemExit, unlike an Exception, is not swallowed by Celery's signal dispatch.
+        raise SystemExit(
+            f"vigie.E001: the classifier model cannot be loaded: {exc}. Set VIGIE_MODEL_PATH to a model "
+            "directory made by `manage.py train_classifier`; comments stay `received` until then."
+        ) from exc

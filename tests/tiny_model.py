@@ -17,6 +17,7 @@ N_FEATURES = 1 << 18
 
 
 def write_tiny_model(path: Path, *, version: str = "tiny-test-1", toxic_words: tuple[str, ...] = ()) -> Path:
+    # Hashed n-gram weights only: the loader gives any other columns a weight of zero.
     weights = {head: np.zeros(N_FEATURES, dtype=np.float16) for head in modelmod.HEADS}
     for word in toxic_words:
         weights["toxicity"][textmod.feature_index("w:" + word, N_FEATURES)] = 40.0

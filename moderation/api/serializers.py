@@ -5,6 +5,7 @@ import re
 from django.conf import settings
 from rest_framework import serializers
 
+from moderation import services
 from moderation.models import Article, Comment, ModerationMode, RejectReason, Report
 
 # C0/C1 control characters other than tab, newline and carriage return; NUL among them.
@@ -114,19 +115,21 @@ class CommentStatusOutput(serializers.ModelSerializer):
         ]
 
 
-class VisibleCommentOutput(serializers.ModelSerializer):
+class VisibleCommentOutput(serializers.Serializer):
     """A comment in the reader's thread, with its visible replies nested."""
 
+    id = serializers.IntegerField()
+    parent_id = serializers.IntegerField(allow_null=True)
     author = AuthorOutput()
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
     replies = serializers.SerializerMethodField()
 
-    class Meta:
-        model = Comment
-        fields = ["id", "parent_id", "author", "body", "created_at", "replies"]
-
     def get_replies(self, comment) -> list[dict]:
+        # This serializer again, not a new one per comment: building a serializer costs more
+        # than rendering a comment, and a page has dozens of replies (bench/reads.py).
         by_parent = self.context.get("replies", {})
-        return VisibleCommentOutput(by_parent.get(comment.pk, []), many=True, context=self.context).data
+        return [self.to_representation(reply) for reply in by_parent.get(comment.pk, [])]
 
 
 class ReportInput(StrictSerializer):
@@ -215,14 +218,19 @@ class ClassificationOutput(serializers.Serializer):
     spam = serializers.FloatField()
     language = serializers.CharField()
     labels = serializers.DictField(child=serializers.FloatField())
-    explanation = serializers.JSONField()
+    explanation = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
+
+    def get_explanation(self, obj) -> dict:
+        # Workers explain only held and rejected comments; others are explained on demand.
+        return services.explanation_of(obj, obj.comment.body)
 
 
 class EventOutput(serializers.Serializer):
     id = serializers.IntegerField()
     actor = serializers.CharField()
-    moderator = serializers.CharField(source="moderator.username", default=None)
+    # None for the classifier's and the readers' events: declared so in the schema.
+    moderator = serializers.CharField(source="moderator.username", default=None, allow_null=True)
     action = serializers.CharField()
     from_status = serializers.CharField()
     to_status = serializers.CharField()

@@ -34,6 +34,18 @@ ERROR = inline_serializer(
 ERRORS = {code: ERROR for code in (400, 401, 403, 404, 409, 413, 415, 429)}
 
 
+def cursor_page(name: str, item):
+    """The schema of one page of a cursor-paginated list (what Pagination answers)."""
+    return inline_serializer(
+        name,
+        {
+            "next": serializers.CharField(allow_null=True),
+            "previous": serializers.CharField(allow_null=True),
+            "results": item,
+        },
+    )
+
+
 class Pagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
@@ -66,16 +78,21 @@ def _comment_id(value) -> int:
     return value
 
 
+def _check_article_id(external_id: str) -> None:
+    # Checked before any query: PostgreSQL refuses a NUL in text (a DataError, a 500).
+    try:
+        s.ExternalId().run_validation(external_id)
+    except serializers.ValidationError as exc:
+        raise VigieError("The article id is not valid.", fields={"external_id": exc.detail}) from None
+
+
 # --- site API ---------------------------------------------------------------------------------
 
 
 class ArticleView(SiteView):
     @extend_schema(request=s.ArticleInput, responses={200: s.ArticleOutput, 201: s.ArticleOutput, **ERRORS})
     def put(self, request, external_id: str):
-        try:
-            s.ExternalId().run_validation(external_id)
-        except serializers.ValidationError as exc:
-            raise VigieError("The article id is not valid.", fields={"external_id": exc.detail}) from None
+        _check_article_id(external_id)
         data = _validated(s.ArticleInput, request.data)
         article, created = services.article_upsert(site=request.auth, external_id=external_id, **data)
         return Response(
@@ -84,6 +101,7 @@ class ArticleView(SiteView):
 
     @extend_schema(responses={200: s.ArticleOutput, **ERRORS})
     def get(self, request, external_id: str):
+        _check_article_id(external_id)
         article = selectors.article_for_site(site=request.auth, external_id=external_id)
         return Response(s.ArticleOutput(article).data)
 
@@ -100,9 +118,10 @@ class ArticleCommentsView(SiteView):
             OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to the maximum page size."),
             OpenApiParameter("order", OpenApiTypes.STR, enum=["oldest", "newest"]),
         ],
-        responses={200: s.VisibleCommentOutput(many=True), **ERRORS},
+        responses={200: cursor_page("VisibleCommentPage", s.VisibleCommentOutput(many=True)), **ERRORS},
     )
     def get(self, request, external_id: str):
+        _check_article_id(external_id)
         article = selectors.article_for_site(site=request.auth, external_id=external_id)
         order = request.query_params.get("order", "oldest")
         if order not in ("oldest", "newest"):
@@ -131,6 +150,7 @@ class ArticleCommentsView(SiteView):
         responses={202: s.CommentStatusOutput, **ERRORS},
     )
     def post(self, request, external_id: str):
+        _check_article_id(external_id)
         data = _validated(s.CommentInput, request.data)
         key = request.headers.get("Idempotency-Key", "").strip() or None
         if key is not None and (len(key) > 200 or not key.isprintable()):
@@ -221,7 +241,7 @@ class ModerationQueueView(ModeratorView):
             OpenApiParameter("min_spam", OpenApiTypes.FLOAT),
             OpenApiParameter("q", OpenApiTypes.STR, description="Text in the body."),
         ],
-        responses={200: s.QueueItemOutput(many=True), **ERRORS},
+        responses={200: cursor_page("QueueItemPage", s.QueueItemOutput(many=True)), **ERRORS},
     )
     def get(self, request):
         queue = request.query_params.get("queue", "held")
