@@ -1,7 +1,8 @@
+import contextlib
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
@@ -30,3 +31,19 @@ def refuse_to_start_without_a_model(**kwargs):
             f"vigie.E001: the classifier model cannot be loaded: {exc}. Set VIGIE_MODEL_PATH to a model "
             "directory made by `manage.py train_classifier`; comments stay `received` until then."
         ) from exc
+
+
+@worker_process_init.connect
+def warm_up_the_classifier(**kwargs):
+    """Score two texts in each pool process before its first task.
+
+    The first text that may be in neither French nor English loads lingua's language
+    models (one to three seconds): paid here, at start, not by a reader's comment.
+    """
+    from django.conf import settings
+
+    from moderation.classifier import ModelError, load_model
+
+    # A bad model: refuse_to_start_without_a_model has already said so in the parent.
+    with contextlib.suppress(ModelError):
+        load_model(settings.VIGIE_MODEL_PATH).score(["Bonjour à tous", "Hola, ¿qué tal?"], explain=False)
