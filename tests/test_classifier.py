@@ -114,16 +114,57 @@ def test_it_normalises_obfuscation_and_keeps_offsets():
         assert 0 <= start < end <= len("Œuvre de c0nn4rd"), feature
 
 
+def test_the_lexicon_matches_what_is_said_not_who_is_named():
+    from moderation.classifier import lexicon
+    from moderation.classifier.text import normalise_text
+
+    def columns(text):
+        return {lexicon.NAMES[k] for k, _, _ in lexicon.hits(normalise_text(text))}
+
+    assert "insult" in columns("Quel IMB3CILE")
+    assert "insult" in columns("espèce de c r é t i n")
+    assert "insult" in columns("what a stuuuupid jerk")
+    assert "threat" in columns("je vais t'égorger")
+    assert "threat" in columns("I am going to kill you")
+    assert "dehumanising" in columns("ces gens sont des cafards")
+    assert "dehumanising" in columns("they are vermin")
+    # Denounced or reported: the dehumanising hit moves to its own column.
+    reported = columns("Écrire que les Roms sont des rats est honteux")
+    assert "reported" in reported and "dehumanising" not in reported
+    assert {"money", "call"} <= columns("Gagnez 500€ par jour, cliquez ici")
+    # Group words alone, negations and ordinary comments match nothing toxic.
+    toxic = {"insult", "insult_direct", "threat", "dehumanising"}
+    for text in ("les musulmans", "Les femmes ont raison de manifester.", "women", "les juifs",
+                 "Les immigrés ne sont pas des animaux.", "This song is trash",
+                 "Très bon article, merci.", "I weighed the pros and the risks"):
+        assert not columns(text) & toxic, text
+
+
+def test_it_explains_a_lexicon_hit_with_its_span(model):
+    text = "Je vais te retrouver et te faire la peau."
+    [s] = model.score([text])
+    spans = {item["ngram"] for item in s.explanation["toxicity"]}
+    assert "te faire la peau" in spans
+    for item in s.explanation["toxicity"]:
+        assert text[item["start"]:item["end"]] == item["ngram"]
+
+
 def test_it_vectorises_deterministically():
+    from moderation.classifier.text import N_LEXICON
+
     a = vectorise(["un texte", "another text"], 2**10)
     b = vectorise(["un texte", "another text"], 2**10)
     assert (a != b).nnz == 0
-    assert np.allclose(np.asarray(a.multiply(a).sum(axis=1)).ravel(), 1.0)
+    assert a.shape == (2, 2**10 + N_LEXICON)
+    hashed = a[:, :2**10]
+    assert np.allclose(np.asarray(hashed.multiply(hashed).sum(axis=1)).ravel(), 1.0)
 
 
 def test_it_round_trips_the_artifact(model, tmp_path):
     out = tmp_path / "copy"
-    weights = {h: np.load(DEFAULT_MODEL_PATH / "weights.npz")[h] for h in model.head_names}
+    with np.load(DEFAULT_MODEL_PATH / "weights.npz", allow_pickle=False) as npz:
+        weights = {name: npz[name] for name in npz.files}
+    assert {h + ".lexicon" for h in model.head_names} <= set(weights)
     save_model(out, model.metadata, weights)
     copy = load_model(out)
     assert copy is not model and copy.version == model.version
@@ -154,6 +195,14 @@ def test_it_raises_model_error_naming_the_path(tmp_path):
     (other / "model.json").write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelError, match="format version"):
         load_model(other)
+    # A model from before the lexicon columns (format 1, features "vigie-ngrams-1").
+    old = tmp_path / "before_lexicon"
+    shutil.copytree(DEFAULT_MODEL_PATH, old)
+    meta = json.loads((old / "model.json").read_text(encoding="utf-8"))
+    meta["format_version"], meta["feature_schema"] = 2, "vigie-ngrams-1"
+    (old / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelError, match="vigie-ngrams-1"):
+        load_model(old)
 
 
 def test_it_keeps_the_shipped_model_small_and_pickle_free():
@@ -170,24 +219,15 @@ def test_it_keeps_the_shipped_model_small_and_pickle_free():
 # a case outside this list fails, and also if the list goes stale (a listed case now passes),
 # so improving the model means shrinking the list.
 KNOWN_BEHAVIOUR_FAILURES = {
-    "Je vais te retrouver et te casser la gueule.",
-    "On devrait tous les pendre sur la place publique.",
-    "Les musulmans sont des cafards, dehors !",
-    "quel encul3 ce ministre",
-    "What a pathetic loser this author is.",
-    "I will find you and beat you to death.",
-    "Someone should shoot that politician in the head.",
-    "Another retarded nigger spouting nonsense.",
-    "Immigrants are vermin and should be exterminated.",
-    "Those people are animals, not humans.",
-    "sh1thead journalist",
+    "Pauvre type, retourne à l'école.",
+    "Fais gaffe, on va te faire ta fête à la sortie.",
 }
 
 
 def test_it_passes_the_behaviour_sets_at_the_hold_threshold(model):
     cases = load_behaviour()
-    assert sum(c["lang"] == "fr" for c in cases) >= 30
-    assert sum(c["lang"] == "en" for c in cases) >= 30
+    assert sum(c["lang"] == "fr" for c in cases) >= 60
+    assert sum(c["lang"] == "en" for c in cases) >= 40
     report = behaviour_report(model, cases)
     failed = {f["text"] for f in report["failures"]}
     assert failed - KNOWN_BEHAVIOUR_FAILURES == set(), report["failures"]

@@ -56,6 +56,26 @@ EN_PLURAL = [
     "respect to {p}",
 ]
 
+# Counter-speech that reports or quotes a threat, an insult or a dehumanising word in order to
+# denounce it (not toxic): the lexicon fires on these, and they teach that the frame matters.
+FR_COUNTER_PLURAL = [
+    "ceux qui écrivent que les {p} sont de la vermine devraient avoir honte",
+    "traiter les {p} de cafards, c'est du racisme",
+    "les tags « à mort les {p} » sur le mur de l'école ont choqué le quartier",
+    "comparer les {p} à des animaux est abject",
+    "je condamne ceux qui menacent d'égorger les {p}",
+    "arrêtez de répéter que les {p} sont des parasites",
+    "le tract qui appelait à « fusiller les {p} » a été retiré, tant mieux",
+]
+EN_COUNTER_PLURAL = [
+    "people who write that {p} are vermin should be ashamed",
+    "calling {p} cockroaches is racist",
+    "graffiti saying « death to {p} » appeared overnight and was condemned",
+    "comparing {p} to animals is vile",
+    "I condemn those who threaten to slaughter {p}",
+    "stop repeating that {p} are parasites",
+    "the leaflet telling people to « shoot the {p} » was taken down, good",
+]
 
 # Toxic templates: deliberately other verbs and nouns than the behaviour sets use.
 FR_TOXIC_PLURAL = [
@@ -81,8 +101,8 @@ EN_TOXIC_SINGULAR = [
 def rows() -> list[Row]:
     out: list[Row] = []
     for lang, groups, singular, plural in (
-        ("fr", FR_GROUPS, FR_SINGULAR, FR_PLURAL),
-        ("en", EN_GROUPS, EN_SINGULAR, EN_PLURAL),
+        ("fr", FR_GROUPS, FR_SINGULAR, FR_PLURAL + FR_COUNTER_PLURAL),
+        ("en", EN_GROUPS, EN_SINGULAR, EN_PLURAL + EN_COUNTER_PLURAL),
     ):
         for s, p in groups:
             for tpl in singular:

@@ -19,15 +19,17 @@ from pathlib import Path
 
 import numpy as np
 
+from . import lexicon
 from . import text as textmod
 from .language import detect_languages
 
 FORMAT = "vigie-classifier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: lexicon columns after the hashed n-grams
 HEADS = ("toxicity", "spam")
 LANGUAGE_HEAD = "language_fr"
 THRESHOLD_KEYS = ("toxicity_hold", "toxicity_reject", "spam_hold", "spam_reject")
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "default_model"
+LEXICON_SUFFIX = ".lexicon"  # weights.npz: "<head>.lexicon" = the head's lexicon-column weights
 EXPLAIN_TOP = 5
 
 
@@ -59,7 +61,13 @@ class Model:
                                              for k in THRESHOLD_KEYS}
         self.n_features: int = int(metadata["n_features"])
         self.head_names: list[str] = list(metadata["heads"])
-        self._W = np.stack([weights[h].astype(np.float32) for h in self.head_names], axis=1)
+        # One column per head: the hashed n-gram weights, then the lexicon-column weights
+        # (zeros for a model saved without them).
+        self._W = np.stack([
+            np.concatenate([weights[h].astype(np.float32),
+                            weights.get(h + LEXICON_SUFFIX,
+                                        np.zeros(textmod.N_LEXICON)).astype(np.float32)])
+            for h in self.head_names], axis=1)
         self._W = np.ascontiguousarray(self._W)
         heads = metadata["heads"]
         self._bias = np.array([heads[h]["intercept"] for h in self.head_names], dtype=np.float64)
@@ -104,20 +112,32 @@ class Model:
         """For each main head, the words / word pairs whose n-grams pushed the score up most.
 
         A word's weight is its contribution to the logit through its unigram and its
-        character n-grams; a word pair's, through its bigram. Features are binary, so one
+        character n-grams; a word pair's, through its bigram; a lexicon hit's (an insult, a
+        threat, a dehumanising phrase...), through its lexicon column, added to the word or
+        pair it covers exactly, else shown as its own span. Features are binary, so one
         present several times is credited once, to its first unit. Spans index the original
         text, so ``text[start:end] == ngram``.
         """
-        spans, hashes, units = textmod.explain_units(text)
-        if not len(hashes):
+        spans, hashes, units, lex = textmod.explain_units(text)
+        if not len(hashes) and not lex:
             return {h: [] for h in HEADS}
         idx = hashes % self.n_features
         unique, first = np.unique(idx, return_index=True)
-        value = 1.0 / math.sqrt(len(unique))
+        value = 1.0 / math.sqrt(len(unique)) if len(unique) else 0.0
+        # A lexicon column's value (capped hit count) is shared among its hits.
+        n_hits = np.bincount([k for k, _ in lex], minlength=textmod.N_LEXICON)
+        lex_cols = np.array([k for k, _ in lex], dtype=np.int64)
+        lex_units = np.array([u for _, u in lex], dtype=np.int64)
+        lex_share = (np.minimum(n_hits, lexicon.CAP) * textmod.LEXICON_VALUE
+                     / np.maximum(n_hits, 1))[lex_cols] if lex else np.zeros(0)
         result = {}
         for head in HEADS:
             contrib = self._W[unique, self._col[head]].astype(np.float64) * value
             per_unit = np.bincount(units[first], weights=contrib, minlength=len(spans))
+            if lex:
+                w_lex = self._W[self.n_features + lex_cols, self._col[head]].astype(np.float64)
+                per_unit += np.bincount(lex_units, weights=w_lex * lex_share,
+                                        minlength=len(spans))
             order = np.lexsort((np.arange(len(spans)), -per_unit))[:top]
             result[head] = [
                 {"ngram": text[spans[u][0]:spans[u][1]], "start": int(spans[u][0]),
@@ -197,6 +217,11 @@ def _read(path: Path) -> Model:
         for head in heads:
             if head not in weights or weights[head].shape != (n,):
                 raise ModelError(f"{weights_path} has no {n}-long weights for head {head!r}")
+            lex = weights.get(head + LEXICON_SUFFIX)
+            if lex is not None and lex.shape != (textmod.N_LEXICON,):
+                raise ModelError(f"{weights_path}: {head}{LEXICON_SUFFIX} has shape "
+                                 f"{lex.shape}, this code has {textmod.N_LEXICON} lexicon "
+                                 f"columns ({lexicon.LEXICON_ID})")
         for key in THRESHOLD_KEYS:
             if not 0.0 <= float(thresholds[key]) <= 1.0:
                 raise ModelError(f"{meta_path}: threshold {key} out of [0, 1]")

@@ -16,7 +16,12 @@ import zlib
 import numpy as np
 from scipy import sparse
 
-FEATURE_SCHEMA = "vigie-ngrams-1"
+from . import lexicon
+
+# Hashed n-grams, then one column per lexicon pattern group (``lexicon.NAMES``).
+FEATURE_SCHEMA = "vigie-ngrams-1+" + lexicon.LEXICON_ID
+N_LEXICON = lexicon.N_COLUMNS
+LEXICON_VALUE = 1.0  # value of one lexicon hit (hashed rows are L2-normalised to 1)
 CHAR_NGRAMS = (3, 4, 5)
 
 _SPECIAL_FOLD = {
@@ -218,7 +223,10 @@ def _word_hashes(word: str) -> tuple[int, ...]:
 
 def hashed(text: str) -> set[int]:
     """The raw hashes of ``features(text)``, computed with per-word caching."""
-    s = normalise_text(text)
+    return _hashed_normalised(normalise_text(text))
+
+
+def _hashed_normalised(s: str) -> set[int]:
     words = _WORD.findall(s)
     out: set[int] = set()
     for w in words:
@@ -228,12 +236,14 @@ def hashed(text: str) -> set[int]:
     return out
 
 
-def explain_units(text: str) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
-    """Explanation units of a text: each word, then each adjacent word pair.
+def explain_units(text: str) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray,
+                                       list[tuple[int, int]]]:
+    """Explanation units of a text: each word, then each adjacent word pair, then each lexicon
+    hit that does not cover exactly one of those.
 
-    Returns the units' (start, end) spans in the original text, and for every feature of the
-    text its raw hash and the unit it belongs to (a word owns its unigram and char n-grams; a
-    pair owns its bigram).
+    Returns the units' (start, end) spans in the original text; for every hashed feature of
+    the text its raw hash and the unit it belongs to (a word owns its unigram and char
+    n-grams; a pair owns its bigram); and each lexicon hit as (column, unit).
     """
     s, offs = normalise(text)
     matches = list(_WORD.finditer(s))
@@ -250,26 +260,42 @@ def explain_units(text: str) -> tuple[list[tuple[int, int]], np.ndarray, np.ndar
         hashes.append(_hash("b:" + words[i] + " " + words[i + 1]))
         units.append(n + i)
         spans.append((spans[i][0], spans[i + 1][1]))
-    return spans, np.asarray(hashes, dtype=np.int64), np.asarray(units, dtype=np.int64)
+    lex: list[tuple[int, int]] = []
+    where = {span: u for u, span in enumerate(spans)}
+    for k, a, b in lexicon.hits(s):
+        span = (offs[a], offs[b - 1] + 1)
+        if span not in where:
+            where[span] = len(spans)
+            spans.append(span)
+        lex.append((k, where[span]))
+    return (spans, np.asarray(hashes, dtype=np.int64), np.asarray(units, dtype=np.int64), lex)
 
 
 def vectorise(texts, n_features: int) -> sparse.csr_matrix:
-    """Binary hashed features, each row L2-normalised (float32 CSR)."""
+    """Binary hashed features, each row L2-normalised, then the ``N_LEXICON`` lexicon columns
+    (hit counts capped at ``lexicon.CAP``, times ``LEXICON_VALUE``): float32 CSR of
+    ``n_features + N_LEXICON`` columns."""
     indptr = [0]
     chunks: list[np.ndarray] = []
     data: list[np.ndarray] = []
     total = 0
     for text in texts:
-        h = hashed(text)
+        s = normalise_text(text)
+        h = _hashed_normalised(s)
         idx = np.unique(np.fromiter(h, dtype=np.int64, count=len(h)) % n_features)
-        chunks.append(idx)
         if len(idx):
             data.append(np.full(len(idx), 1.0 / np.sqrt(len(idx)), dtype=np.float32))
+        lex = lexicon.counts(s)
+        if any(lex):
+            cols = [n_features + k for k, c in enumerate(lex) if c]
+            idx = np.concatenate([idx, np.asarray(cols, dtype=np.int64)])
+            data.append(np.asarray([c * LEXICON_VALUE for c in lex if c], dtype=np.float32))
+        chunks.append(idx)
         total += len(idx)
         indptr.append(total)
     indices = np.concatenate(chunks).astype(np.int32) if chunks else np.zeros(0, np.int32)
     values = np.concatenate(data) if data else np.zeros(0, np.float32)
     return sparse.csr_matrix(
         (values, indices, np.asarray(indptr, dtype=np.int64)),
-        shape=(len(indptr) - 1, n_features),
+        shape=(len(indptr) - 1, n_features + N_LEXICON),
     )

@@ -17,10 +17,10 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from . import augment, data
+from . import augment, data, lexicon
 from . import text as textmod
 from .evaluate import behaviour_report, metrics_report
-from .model import FORMAT, FORMAT_VERSION, HEADS, Model, save_model, weights_digest
+from .model import FORMAT, FORMAT_VERSION, HEADS, LEXICON_SUFFIX, Model, save_model, weights_digest
 
 N_FEATURES = 2**18
 C_GRID = (0.5, 2.0, 8.0)
@@ -135,7 +135,7 @@ def train(
     log("featurising...")
     X_train = textmod.vectorise([r.text for r in train_rows], n_features)
     X_dev = textmod.vectorise([r.text for r in parts["dev"]], n_features)
-    log(f"  {X_train.shape[0]} x {n_features} train, {X_train.nnz} nonzeros "
+    log(f"  {X_train.shape[0]} x {n_features}+{textmod.N_LEXICON} train, {X_train.nnz} nonzeros "
         f"({time.perf_counter() - t0:.1f}s)")
 
     weights: dict[str, np.ndarray] = {}
@@ -164,11 +164,15 @@ def train(
         # toxic, or how English, the data sets happen to be). Sub-labels: on dev as it is, so
         # that a comment with no sign of the sub-label scores near its (low) base rate.
         cal = _platt(z, yd, np.ones_like(wd) if head in SUBLABELS else wd)
-        weights[head] = coef
+        weights[head] = coef[:n_features]
+        weights[head + LEXICON_SUFFIX] = coef[n_features:]
         heads_meta[head] = {
             "intercept": round(b, 8), "C": C, "calibration": cal,
             "dev_auc": round(auc, 4), "train_rows": len(tr_rows),
             "train_positives": int(y.sum()),
+            "lexicon_weights": {name: round(float(v), 4)
+                                for name, v in zip(lexicon.NAMES, coef[n_features:],
+                                                   strict=True)},
         }
         log(f"  {head}: chose C={C:g}, calibration a={cal['a']:.3f} b={cal['b']:.3f}")
 
@@ -177,6 +181,8 @@ def train(
         "format_version": FORMAT_VERSION,
         "feature_schema": textmod.FEATURE_SCHEMA,
         "n_features": n_features,
+        "lexicon": {"id": lexicon.LEXICON_ID, "columns": list(lexicon.NAMES),
+                    "value": textmod.LEXICON_VALUE, "cap": lexicon.CAP},
         "heads": heads_meta,
         "thresholds": {"toxicity_hold": 0.5, "toxicity_reject": 0.9,
                        "spam_hold": 0.5, "spam_reject": 0.9},
@@ -240,9 +246,10 @@ def train(
     }
     metadata["training"] = {
         "command": command,
-        "algorithm": "binary hashed word 1-2-grams + char 3-5-grams (normalised text), "
-                     "L2 logistic regression (liblinear), per-(language,label) balanced "
-                     "sample weights, Platt calibration on dev",
+        "algorithm": "binary hashed word 1-2-grams + char 3-5-grams (normalised text) "
+                     "+ curated lexicon columns (insult, threat, dehumanising, counter-speech, "
+                     "negation, spam cues), L2 logistic regression (liblinear), "
+                     "per-(language,label) balanced sample weights, Platt calibration on dev",
         "language": f"fr vs en from the {LANGUAGE_HEAD} head; 'other' from lingua",
         "n_features": n_features,
         "c_grid": list(c_grid),
