@@ -35,9 +35,33 @@ def _texts(data: str | None, n: int) -> tuple[list[str], str]:
             texts = (texts * (n // max(len(texts), 1) + 1))[:n]
             return texts, f"test split of {candidate}"
     rng = random.Random(0)
-    words = ["le", "gouvernement", "article", "merci", "vraiment", "je", "pense", "que",
-             "les", "élus", "ont", "tort", "idiot", "super", "analyse", "you", "are", "right",
-             "this", "is", "great", "connard", "check", "my", "channel"]
+    words = [
+        "le",
+        "gouvernement",
+        "article",
+        "merci",
+        "vraiment",
+        "je",
+        "pense",
+        "que",
+        "les",
+        "élus",
+        "ont",
+        "tort",
+        "idiot",
+        "super",
+        "analyse",
+        "you",
+        "are",
+        "right",
+        "this",
+        "is",
+        "great",
+        "connard",
+        "check",
+        "my",
+        "channel",
+    ]
     texts = [" ".join(rng.choice(words) for _ in range(rng.randint(5, 40))) for _ in range(n)]
     return texts, "generated comments"
 
@@ -47,7 +71,7 @@ def _throughput(fn, texts: list[str], batch: int) -> tuple[float, float]:
     the second stays meaningful when other work shares the machine."""
     start, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(texts), batch):
-        fn(texts[i:i + batch])
+        fn(texts[i : i + batch])
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     return len(texts) / wall, len(texts) / max(cpu, 1e-9)
 
@@ -73,13 +97,15 @@ def main(argv: list[str] | None = None) -> dict:
     from moderation.classifier import load_model
 
     texts, origin = _texts(args.data, args.n)
-    print(f"{len(texts)} texts ({origin}), mean {statistics.mean(map(len, texts)):.0f} chars; "
-          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"{len(texts)} texts ({origin}), mean {statistics.mean(map(len, texts)):.0f} chars; "
+        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs",
+        flush=True,
+    )
     t0 = time.perf_counter()
     model = load_model(args.model)
     model.score(["warm up", "chauffe"])  # builds the language detector once
-    print(f"model {model.version} loaded and warmed in {time.perf_counter() - t0:.2f}s",
-          flush=True)
+    print(f"model {model.version} loaded and warmed in {time.perf_counter() - t0:.2f}s", flush=True)
 
     scorers = {
         "vigie": lambda batch: model.score(batch, explain=False),
@@ -93,17 +119,23 @@ def main(argv: list[str] | None = None) -> dict:
     except ImportError:
         print("alt-profanity-check not installed: no baseline", flush=True)
 
-    results: dict = {"texts": len(texts), "origin": origin, "model": model.version,
-                     "load_average": os.getloadavg()[0], "scorers": {}}
+    results: dict = {
+        "texts": len(texts),
+        "origin": origin,
+        "model": model.version,
+        "load_average": os.getloadavg()[0],
+        "scorers": {},
+    }
     for name, fn in scorers.items():
         r: dict = {}
         for batch in (256, 1000):
             wall, cpu = _throughput(fn, texts, batch)
             r[f"per_s_batch_{batch}"] = round(wall, 1)
             r[f"per_cpu_s_batch_{batch}"] = round(cpu, 1)
-            print(f"  {name:<20} batch {batch:>4}: {wall:>9.0f} texts/s "
-                  f"({cpu:.0f} per CPU-second)", flush=True)
-        median, p99 = _latency(fn, texts[:args.single])
+            print(
+                f"  {name:<20} batch {batch:>4}: {wall:>9.0f} texts/s ({cpu:.0f} per CPU-second)", flush=True
+            )
+        median, p99 = _latency(fn, texts[: args.single])
         r["single_median_ms"], r["single_p99_ms"] = round(median, 4), round(p99, 4)
         print(f"  {name:<20} single: median {median:.3f} ms, p99 {p99:.3f} ms", flush=True)
         results["scorers"][name] = r
@@ -115,11 +147,15 @@ def main(argv: list[str] | None = None) -> dict:
                 "throughput_batch_1000": round(r["per_s_batch_1000"] / base["per_s_batch_1000"], 3),
                 "single_median": round(r["single_median_ms"] / base["single_median_ms"], 3),
             }
-            for name, r in results["scorers"].items() if name != "alt-profanity-check"
+            for name, r in results["scorers"].items()
+            if name != "alt-profanity-check"
         }
         for name, ratio in results["ratios_vs_alt_profanity_check"].items():
-            print(f"  {name}: {ratio['throughput_batch_1000']:.2f}x the baseline's throughput, "
-                  f"{ratio['single_median']:.2f}x its single-comment median latency", flush=True)
+            print(
+                f"  {name}: {ratio['throughput_batch_1000']:.2f}x the baseline's throughput, "
+                f"{ratio['single_median']:.2f}x its single-comment median latency",
+                flush=True,
+            )
     vigie = results["scorers"]["vigie"]
     results["bars"] = {
         "throughput_3000_per_s": vigie["per_s_batch_1000"] >= 3000,

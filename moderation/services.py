@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -262,7 +262,6 @@ def comments_classify(*, comment_ids: Sequence[int], batch_size: int | None = No
     """
     batch_size = batch_size or settings.VIGIE_CLASSIFY_BATCH
     model = get_model()
-    now = timezone.now()
     with transaction.atomic():
         waiting = Comment.objects.filter(status=Status.RECEIVED).select_related("site", "article", "author")
         claimed = list(
@@ -279,8 +278,11 @@ def comments_classify(*, comment_ids: Sequence[int], batch_size: int | None = No
             )
         if not claimed:
             return 0
-        scores = model.score([c.body for c in claimed])
-        _write_verdicts(claimed, scores, model, now)
+        # Explanations cost twice the scoring itself: _write_verdicts explains only the
+        # comments a moderator will review; explanation_of() explains others on demand.
+        scores = model.score([c.body for c in claimed], explain=False)
+        # The verdict's time is when it is written, not when the claim began.
+        _write_verdicts(claimed, scores, model, timezone.now())
     return len(claimed)
 
 
@@ -318,7 +320,7 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
                 spam=score.spam,
                 language=score.language,
                 labels=score.labels,
-                explanation=score.explanation,
+                explanation=model.explain(comment.body) if verdict.status != Status.PUBLISHED else {},
                 created_at=now,
             )
         )
@@ -334,14 +336,63 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
                 created_at=now,
             )
         )
-    Comment.objects.bulk_update(
-        comments,
-        ["status", "language", "toxicity", "spam", "priority", "updated_at", "decided_at"],
-    )
+    _update_classified(comments)
     Classification.objects.bulk_create(classifications)
     ModerationEvent.objects.bulk_create(events)
-    for author_id, count in rejected_by_author.items():
-        Author.objects.filter(pk=author_id).update(rejected_count=F("rejected_count") + count)
+    if rejected_by_author:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {Author._meta.db_table} SET rejected_count = rejected_count + %s WHERE id = %s",  # noqa: S608
+                [(count, author_id) for author_id, count in sorted(rejected_by_author.items())],
+            )
+
+
+def explanation_of(classification: Classification, body: str) -> dict:
+    """The n-grams behind a classification's scores, computed now if the worker skipped them.
+
+    Published comments are not explained when classified (nobody reviews most of them);
+    a moderator who opens one, e.g. once readers report it, gets the same explanation the
+    worker would have stored, as long as the model that scored it is still the one loaded.
+    """
+    from moderation.classifier import ModelError
+
+    if classification.explanation:
+        return classification.explanation
+    try:
+        model = get_model()
+    except ModelError:  # a read must not fail because the model is missing
+        return {}
+    if model.version != classification.model_version:
+        return {}
+    return model.explain(body)
+
+
+_CLASSIFIED_FIELDS = ("status", "language", "toxicity", "spam", "priority", "updated_at", "decided_at")
+
+
+def _update_classified(comments: list[Comment]) -> None:
+    """Write a batch's verdicts with one prepared UPDATE sent for every row (executemany).
+
+    Django's bulk_update builds a CASE expression per field and row, which cost more than
+    scoring the batch; psycopg sends executemany in one pipeline, SQLite runs it in C. The
+    rows are locked by the claim, and `status = received` keeps the write conditional anyway.
+    """
+    fields = [Comment._meta.get_field(name) for name in _CLASSIFIED_FIELDS]
+    assignments = ", ".join(f"{f.column} = %s" for f in fields)
+    sql = (
+        f"UPDATE {Comment._meta.db_table} SET {assignments} "  # noqa: S608 - names from the model
+        f"WHERE id = %s AND status = %s"
+    )
+    rows = [
+        (*(f.get_db_prep_save(getattr(c, f.attname), connection) for f in fields), c.pk, Status.RECEIVED)
+        for c in comments
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+        if cursor.rowcount not in (-1, len(rows)):
+            # Cannot happen while the claim holds the rows; if it did, roll the batch back
+            # (the task retries) rather than write a second verdict for a comment.
+            raise DatabaseError(f"classified {cursor.rowcount} of {len(rows)} claimed comments")
 
 
 # --- moderator decisions ----------------------------------------------------------------------

@@ -1,0 +1,274 @@
+"""Reads: the visible-comments list and the held queue, req/s vs raw SQL of the same page.
+
+An article with 10,000 comments (threads with replies, a mix of statuses) and a site with
+2,000+ held comments. Vigie's endpoints (API key / Token auth, selectors, DRF serializers,
+cursor pagination) are measured through gunicorn beside bench/baseline_urls.py in the same
+gunicorn setup: the same pages read with raw SQL through ``connection.cursor()`` and returned
+with JsonResponse. The plans PostgreSQL picks for Vigie's queries are recorded too, to check
+that they use the indexes named in moderation/models.py.
+
+    python bench/reads.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+from bench.common import say  # noqa: E402
+
+CONCURRENCY = 8
+WEB_WORKERS = common.WEB_WORKERS
+COMMENTS = 10_000
+HELD_ELSEWHERE = 2_000
+PAGES = 5
+OTHER_ARTICLES = 20
+COMMENTS_PER_OTHER_ARTICLE = 2_000
+
+
+def seed() -> dict:
+    common.fresh_database()
+    common.setup_django()
+    from django.contrib.auth.models import Permission, User
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from moderation import services
+    from moderation.models import Author, Comment
+
+    rng = random.Random(5)
+    site, key, article = common.seed_site()
+    other, _ = services.article_upsert(site=site, external_id="other-article", title="Other")
+    Author.objects.bulk_create(
+        [Author(site=site, external_id=f"r{i}", name=f"Reader {i}") for i in range(2000)]
+    )
+    authors = list(Author.objects.filter(site=site).values_list("pk", flat=True))
+    start = timezone.now() - timedelta(days=2)
+    statuses = ["published"] * 85 + ["approved"] * 5 + ["held"] * 6 + ["rejected"] * 4
+
+    def comment(i, art, status, parent=None):
+        return Comment(
+            site=site,
+            article=art,
+            author_id=rng.choice(authors),
+            body=common.body(i),
+            status=status,
+            parent=parent,
+            root=(parent.root or parent) if parent else None,
+            toxicity=rng.random(),
+            spam=rng.random() / 2,
+            priority=rng.random(),
+            created_at=start + timedelta(seconds=i),
+            updated_at=start + timedelta(seconds=i),
+        )
+
+    roots = Comment.objects.bulk_create(
+        [comment(i, article, rng.choice(statuses)) for i in range(int(COMMENTS * 0.7))]
+    )
+    saved: list = []
+    pending: list = []
+    for i in range(len(roots), COMMENTS):
+        # A third of the replies answer an earlier reply (saved already, so it has an id).
+        parent = rng.choice(saved) if saved and rng.random() < 0.3 else rng.choice(roots)
+        pending.append(comment(i, article, rng.choice(statuses), parent))
+        if len(pending) == 500:
+            saved += Comment.objects.bulk_create(pending)
+            pending = []
+    Comment.objects.bulk_create(pending)
+    Comment.objects.bulk_create([comment(COMMENTS + i, other, "held") for i in range(HELD_ELSEWHERE)])
+    # Other articles of the site, so that the article is a part of the table, as it would be.
+    for k in range(OTHER_ARTICLES):
+        art, _ = services.article_upsert(site=site, external_id=f"noise-{k}", title=f"Noise {k}")
+        Comment.objects.bulk_create(
+            [comment(i, art, rng.choice(statuses)) for i in range(COMMENTS_PER_OTHER_ARTICLE)]
+        )
+    user = User.objects.create_user("bench-modo", password="x" * 20, is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="moderate_comment"))
+    site.moderators.add(user)
+    token = Token.objects.create(user=user)
+    common.analyze()
+    held = Comment.objects.filter(site=site, status="held").count()
+    say(
+        f"  seeded {Comment.objects.filter(article=article).count()} comments on the article, "
+        f"{held} held on the site"
+    )
+    return {"site": site, "key": key, "article": article, "user": user, "token": token.key}
+
+
+def plans(world) -> dict:
+    """EXPLAIN of the queries behind both pages, as Vigie's selectors build them."""
+    from moderation import selectors
+
+    roots_qs = selectors.visible_roots(article=world["article"]).order_by("id")[:51]
+    roots = list(roots_qs)
+    replies_qs = (
+        selectors.Comment.objects.filter(root__in=roots, status__in=selectors.Comment.VISIBLE)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+    held_qs = selectors.review_queue(user=world["user"], queue="held").order_by("-priority", "-id")[:51]
+    found = {}
+    for name, qs in (("visible roots", roots_qs), ("visible replies", replies_qs), ("held queue", held_qs)):
+        plan = qs.explain()
+        used = sorted(
+            set(
+                re.findall(
+                    r"(?:Index Scan(?: Backward)? using|Index Only Scan using|"
+                    r"Bitmap Index Scan on) (\w+)",
+                    plan,
+                )
+            )
+        )
+        found[name] = {"indexes": used, "plan": plan}
+        say(f"  EXPLAIN {name}: indexes {used or 'NONE'}")
+    return found
+
+
+def page_urls(port: int, world) -> list[str]:
+    client = common.Client(port, {"Authorization": f"Api-Key {world['key']}"})
+    url = f"/api/v1/articles/{world['article'].external_id}/comments?page_size=50"
+    urls = []
+    for _ in range(PAGES):
+        urls.append(url)
+        status, body = client.request("GET", url)
+        assert status == 200, (status, body[:300])
+        nxt = json.loads(body)["next"]
+        if not nxt:
+            break
+        url = nxt.split("127.0.0.1", 1)[-1].split(str(port), 1)[-1] if "://" in nxt else nxt
+    return urls
+
+
+def baseline_urls(port: int, world) -> list[str]:
+    client = common.Client(port)
+    urls, after = [], 0
+    for _ in range(PAGES):
+        url = f"/bench/articles/{world['article'].pk}/comments?page_size=50&after={after}"
+        urls.append(url)
+        status, body = client.request("GET", url)
+        assert status == 200, (status, body[:300])
+        after = json.loads(body)["next"]
+        if not after:
+            break
+    return urls
+
+
+def getter(port: int, urls: list[str], headers: dict):
+    clients: dict[int, common.Client] = {}
+
+    def call(k: int, i: int) -> bool:
+        client = clients.setdefault(k, common.Client(port, headers))
+        status, _ = client.request("GET", urls[(k + i) % len(urls)])
+        return status == 200
+
+    return call
+
+
+def same_first_page(vigie_port: int, base_port: int, world) -> bool:
+    status, body = common.Client(vigie_port, {"Authorization": f"Api-Key {world['key']}"}).request(
+        "GET", f"/api/v1/articles/{world['article'].external_id}/comments?page_size=50"
+    )
+    mine = json.loads(body)["results"]
+    _, body = common.Client(base_port).request("GET", f"/bench/articles/{world['article'].pk}/comments")
+    theirs = json.loads(body)["results"]
+
+    def ids(items):
+        return [(c["id"], ids(c["replies"])) for c in items]
+
+    return ids(mine) == ids(theirs)
+
+
+def main(*, quick: bool = False, runs: int | None = None) -> dict:
+    runs = runs or (1 if quick else 3)
+    seconds = 5 if quick else 10
+    say(
+        f"== reads: article with {COMMENTS} comments, page of 50, {CONCURRENCY} client threads, "
+        f"{seconds}s per measurement, {runs} run(s)"
+    )
+    world = seed()
+    explained = plans(world)
+    results: dict[str, list] = {"list": [], "list_sql": [], "held": [], "held_sql": []}
+    checked = None
+    for run in range(runs):
+        order = ["vigie", "sql"] if run % 2 == 0 else ["sql", "vigie"]
+        for side in order:
+            extra = {} if side == "vigie" else {"VIGIE_ROOT_URLCONF": "bench.baseline_urls"}
+            port = common.free_port()
+            web = common.gunicorn(
+                common.stack_env(**extra), port=port, workers=WEB_WORKERS, name=f"reads-{side}"
+            )
+            try:
+                if side == "vigie":
+                    list_call = getter(
+                        port, page_urls(port, world), {"Authorization": f"Api-Key {world['key']}"}
+                    )
+                    held_call = getter(
+                        port,
+                        ["/api/v1/moderation/comments?queue=held&page_size=50"],
+                        {"Authorization": f"Token {world['token']}"},
+                    )
+                else:
+                    list_call = getter(port, baseline_urls(port, world), {})
+                    held_call = getter(port, [f"/bench/held?user={world['user'].pk}&page_size=50"], {})
+                    if checked is None:
+                        vigie_port = common.free_port()
+                        vigie_web = common.gunicorn(
+                            common.stack_env(), port=vigie_port, workers=1, name="reads-check"
+                        )
+                        try:
+                            checked = same_first_page(vigie_port, port, world)
+                        finally:
+                            common.stop(vigie_web)
+                        say(f"  baseline page equals Vigie's page: {checked}")
+                suffix = "" if side == "vigie" else "_sql"
+                for name, call in (("list", list_call), ("held", held_call)):
+                    common.closed_loop(
+                        call, concurrency=CONCURRENCY, seconds=2, label=f"{name}{suffix} warm-up"
+                    )
+                    results[name + suffix].append(
+                        common.closed_loop(
+                            call,
+                            concurrency=CONCURRENCY,
+                            seconds=seconds,
+                            label=f"[run {run + 1}] {name}{suffix}",
+                        )["rate"]
+                    )
+            finally:
+                common.stop(web)
+    figures = {}
+    for name, title in (
+        ("list", "Visible-comments list, page of 50 (req/s)"),
+        ("held", "Held queue, page of 50 (req/s)"),
+    ):
+        value, base = common.median(results[name]), common.median(results[name + "_sql"])
+        figures[f"reads_{name}"] = {
+            "name": title,
+            "value": value,
+            "baseline": base,
+            "baseline_name": "raw SQL of the same page, same gunicorn",
+            "ratio": common.paired_ratio(results[name], results[name + "_sql"]),
+            "bar": "reported (ratio)",
+            "met": None,
+            "runs": {"vigie": results[name], "sql": results[name + "_sql"]},
+        }
+        ratio = figures[f"reads_{name}"]["ratio"]
+        say(f"reads {name}: vigie {value:,.0f} req/s vs raw SQL {base:,.0f} req/s: ratio {ratio:.2f}")
+    figures["reads_list"]["plans"] = {k: v["indexes"] for k, v in explained.items()}
+    figures["reads_list"]["same_page"] = checked
+    return figures
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--runs", type=int)
+    args = parser.parse_args()
+    main(quick=args.quick, runs=args.runs)
