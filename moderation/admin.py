@@ -411,7 +411,9 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
             return format_html('<div class="vigie-body">{}</div>', comment.body)
         scores = {"toxicity": classification.toxicity, "spam": classification.spam}
         return format_html(
-            '<div class="vigie-body">{}</div>', highlight(comment.body, classification.explanation, scores)
+            '<div class="vigie-body">{}</div>',
+            # Published comments are explained on demand (the worker skips them).
+            highlight(comment.body, services.explanation_of(classification, comment.body), scores),
         )
 
     @admin.display(description=_("scores"))

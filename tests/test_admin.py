@@ -338,3 +338,18 @@ def test_it_speaks_french(modo, queue):
     assert "Approuver les commentaires sélectionnés" in html
     assert "Retenus" in html
     assert "Déconnexion" in html  # Django's own translations
+
+
+def test_it_explains_a_published_comment_on_demand(modo, site, make_comment):
+    # The worker stores no explanation for comments it publishes; a reported one still
+    # shows the words behind its score when a moderator opens it.
+    site.toxicity_hold = site.toxicity_reject = 1.0
+    site.save()
+    comment = make_comment("T'es vraiment un abruti, ton avis ne vaut rien.", classify=True)
+    assert comment.status == Comment.Status.PUBLISHED
+    assert Classification.objects.get(comment=comment).explanation == {}
+
+    response = modo.get(reverse("admin:moderation_comment_change", args=[comment.pk]))
+
+    assert response.status_code == 200
+    assert '<mark class="vigie-ngram vigie-toxicity"' in response.content.decode()
