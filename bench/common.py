@@ -11,8 +11,6 @@ import contextlib
 import json
 import os
 import platform
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +29,9 @@ WEB_WORKERS = 2 * (os.cpu_count() or 1) + 1
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from tests import processes  # noqa: E402 - needs ROOT on sys.path
+from tests.processes import free_port, stop, wait_until  # noqa: E402, F401 - used by the benchmarks
 
 
 def say(*parts) -> None:
@@ -225,93 +226,17 @@ def queue_length(name: str = "celery") -> int:
 # --- processes -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def gunicorn(env: dict, *, port: int, workers: int = WEB_WORKERS, name: str = "web") -> subprocess.Popen:
     """gunicorn with the same flags for Vigie and for every baseline."""
-    args = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "project.wsgi",
-        f"--bind=127.0.0.1:{port}",
-        f"--workers={workers}",
-        "--worker-class=sync",
-        "--backlog=2048",
-        "--log-level=warning",
-    ]
-    log = open(LOG_DIR / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"gunicorn exited: {(LOG_DIR / f'{name}.log').read_text()[-2000:]}"
-                ) from None
-            time.sleep(0.1)
-    stop(proc)
-    raise RuntimeError("gunicorn did not start within 30 s")
+    flags = ("--worker-class=sync", "--backlog=2048", "--log-level=warning")
+    return processes.gunicorn(env, port=port, workers=workers, log_path=LOG_DIR / f"{name}.log", extra=flags)
 
 
 def celery_worker(env: dict, *, name: str, concurrency: int = 2, pool: str = "prefork") -> subprocess.Popen:
-    args = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "project",
-        "worker",
-        "--loglevel=WARNING",
-        f"--concurrency={concurrency}",
-        f"--pool={pool}",
-        f"--hostname={name}@%h",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-    ]
-    log = open(LOG_DIR / f"{name}.log", "wb")  # noqa: SIM115
-    return subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    flags = ("--loglevel=WARNING", f"--pool={pool}", "--without-heartbeat")
+    return processes.celery_worker(
+        env, name=name, concurrency=concurrency, log_path=LOG_DIR / f"{name}.log", extra=flags
     )
-
-
-def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-def wait_until(
-    predicate, *, timeout: float, interval: float = 0.2, message: str = "condition", progress=None
-):
-    deadline = time.monotonic() + timeout
-    last = 0.0
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if progress and time.monotonic() - last > 2:
-            progress()
-            last = time.monotonic()
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout}s waiting for {message}")
 
 
 # --- seeding -----------------------------------------------------------------------------

@@ -6,11 +6,7 @@ not staff), and API clients for each.
 """
 
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,10 +17,8 @@ from rest_framework.test import APIClient
 from moderation import services
 from moderation.models import Comment
 from project.celery import app as celery_app
-from tests import environment
-
-ROOT = Path(__file__).resolve().parent.parent
-
+from tests import environment, processes
+from tests.processes import ROOT, free_port, stop, wait_until  # noqa: F401 - re-exported to tests
 
 # --- services --------------------------------------------------------------------------------
 
@@ -177,12 +171,6 @@ def set_status(comment: Comment, status: str) -> Comment:
 # --- processes -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def stack_env(redis_url: str, **extra) -> dict:
     """The environment of a web or worker process sharing this test's database."""
     db = connection.settings_dict
@@ -201,75 +189,15 @@ def stack_env(redis_url: str, **extra) -> dict:
 def start_worker(
     env: dict, *, name: str, concurrency: int = 1, beat: bool = False, log_dir: Path
 ) -> subprocess.Popen:
-    args = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "project",
-        "worker",
-        "--loglevel=INFO",
-        f"--concurrency={concurrency}",
-        "--pool=prefork",
-        f"--hostname={name}@%h",
-        "--without-gossip",
-        "--without-mingle",
-    ]
+    extra = ["--loglevel=INFO", "--pool=prefork"]
     if beat:
-        args += ["--beat", f"--schedule={log_dir / (name + '-beat')}"]
-    log = open(log_dir / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        extra += ["--beat", f"--schedule={log_dir / (name + '-beat')}"]
+    return processes.celery_worker(
+        env, name=name, concurrency=concurrency, log_path=log_dir / f"{name}.log", extra=tuple(extra)
     )
 
 
 def start_web(env: dict, *, port: int, log_dir: Path, workers: int = 1) -> subprocess.Popen:
-    args = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "project.wsgi",
-        f"--bind=127.0.0.1:{port}",
-        f"--workers={workers}",
-        "--access-logfile=-",
-    ]
-    log = open(log_dir / "web.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    return processes.gunicorn(
+        env, port=port, workers=workers, log_path=log_dir / "web.log", extra=("--access-logfile=-",)
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"web server exited: {(log_dir / 'web.log').read_text()[-2000:]}"
-                ) from None
-            time.sleep(0.1)
-    raise RuntimeError("web server did not start within 30 s")
-
-
-def stop(proc: subprocess.Popen, sig=signal.SIGTERM, timeout: float = 15) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-def wait_until(predicate, *, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
