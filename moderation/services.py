@@ -29,6 +29,7 @@ from moderation.models import (
     Site,
     hash_api_key,
 )
+from moderation.selectors import first_by_sql
 
 log = logging.getLogger(__name__)
 Status = Comment.Status
@@ -143,7 +144,7 @@ def _comment_insert(
     parent_id: int | None,
     idempotency_key: str | None,
 ) -> Comment:
-    article = Article.objects.filter(site=site, external_id=article_external_id).first()
+    article = first_by_sql(Article, _ARTICLE_BY_EXTERNAL_ID, site.pk, article_external_id)
     if article is None:
         raise NotFound(f"No article {article_external_id!r} on this site.")
     if article.closed:
@@ -156,9 +157,11 @@ def _comment_insert(
                 "The parent comment does not exist under this article.",
                 fields={"parent_id": ["No such comment under this article."]},
             )
-    author, created = Author.objects.get_or_create(
-        site=site, external_id=author_external_id, defaults={"name": author_name}
-    )
+    author, created = first_by_sql(Author, _AUTHOR_BY_EXTERNAL_ID, site.pk, author_external_id), False
+    if author is None:  # a new reader (get_or_create copes with two first posts at once)
+        author, created = Author.objects.get_or_create(
+            site=site, external_id=author_external_id, defaults={"name": author_name}
+        )
     if not created and author.name != author_name:
         Author.objects.filter(pk=author.pk).update(name=author_name)
     comment = Comment.objects.create(
@@ -173,6 +176,12 @@ def _comment_insert(
     )
     transaction.on_commit(lambda: enqueue_classification([comment.pk]))
     return comment
+
+
+# The two lookups of every POST as fixed statements: the ORM spends more CPU building these
+# SELECTs than PostgreSQL spends answering them.
+_ARTICLE_BY_EXTERNAL_ID = f"SELECT * FROM {Article._meta.db_table} WHERE site_id = %s AND external_id = %s"  # noqa: S608
+_AUTHOR_BY_EXTERNAL_ID = f"SELECT * FROM {Author._meta.db_table} WHERE site_id = %s AND external_id = %s"  # noqa: S608
 
 
 def _comment_by_idempotency_key(site: Site, key: str) -> Comment | None:
