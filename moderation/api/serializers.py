@@ -93,27 +93,22 @@ class AuthorOutput(serializers.Serializer):
     name = serializers.CharField()
 
 
-class CommentStatusOutput(serializers.ModelSerializer):
-    """One comment as its site sees it, whatever its status (for the author's own view)."""
+class CommentStatusOutput(serializers.Serializer):
+    """One comment as its site sees it, whatever its status (for the author's own view).
 
+    A plain Serializer, not a ModelSerializer: every POST answers with one, and building a
+    ModelSerializer's fields from the model on each response cost a tenth of the request.
+    """
+
+    id = serializers.IntegerField()
     article_id = serializers.CharField(source="article.external_id")
+    parent_id = serializers.IntegerField(allow_null=True)
     author = AuthorOutput()
+    body = serializers.CharField()
+    status = serializers.ChoiceField(choices=Comment.Status.choices)
     visible = serializers.BooleanField(source="is_visible")
-
-    class Meta:
-        model = Comment
-        fields = [
-            "id",
-            "article_id",
-            "parent_id",
-            "author",
-            "body",
-            "status",
-            "visible",
-            "created_at",
-            "updated_at",
-        ]
-
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
 
 class VisibleCommentOutput(serializers.Serializer):
     """A comment in the reader's thread, with its visible replies nested."""
