@@ -64,6 +64,12 @@ class SiteView(APIView):
     permission_classes = [IsSite]
     throttle_classes = [SiteThrottle]
 
+    def check_throttles(self, request):
+        # Every limit of the request counted in one Redis round trip (DRF asks each in turn).
+        refused = check_all(self.get_throttles(), request, self)
+        if refused:
+            self.throttled(request, max((w for w in refused if w is not None), default=None))
+
 
 class ModeratorView(APIView):
     # Token first: an anonymous caller gets 401 with a WWW-Authenticate challenge, not 403.
@@ -117,12 +123,6 @@ class ArticleCommentsView(SiteView):
         if self.request.method == "POST":
             return [SiteThrottle(), AuthorThrottle(), ReaderIpThrottle()]
         return super().get_throttles()
-
-    def check_throttles(self, request):
-        # The three posting limits counted in one Redis round trip (DRF asks each in turn).
-        refused = check_all(self.get_throttles(), request, self)
-        if refused:
-            self.throttled(request, max((w for w in refused if w is not None), default=None))
 
     @extend_schema(
         parameters=[
