@@ -136,13 +136,6 @@ def author_recent_comments(
     return list(comments[:limit])
 
 
-def author_for_moderator(*, user, author_id: int) -> Author:
-    author = Author.objects.filter(pk=author_id, site__in=moderator_sites(user)).first()
-    if author is None:
-        raise NotFound(f"No author {author_id}.")
-    return author
-
-
 def moderation_stats(*, user, days: int = 30, site_id: int | None = None) -> dict:
     """Counts per status, per day and status, and how long comments waited for a decision."""
     sites = moderator_sites(user)

@@ -419,12 +419,6 @@ def comment_reject(*, comment_id: int, moderator, reason: str = "", note: str = 
     )[0]
 
 
-def comment_hold(*, comment_id: int, moderator, reason: str = "", note: str = "") -> Comment:
-    return comments_bulk_decide(
-        comment_ids=[comment_id], action="hold", moderator=moderator, reason=reason, note=note
-    )[0]
-
-
 _ACTION_STATUS = {
     "approve": (Status.APPROVED, ModerationEvent.Action.APPROVE),
     "reject": (Status.REJECTED, ModerationEvent.Action.REJECT),
