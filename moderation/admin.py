@@ -34,7 +34,7 @@ from moderation.models import (
     Report,
     Site,
 )
-from moderation.selectors import moderator_sites
+from moderation.selectors import can_moderate, moderator_sites
 
 admin.site.site_header = _("Vigie: comment moderation")
 admin.site.site_title = _("Vigie")
@@ -56,10 +56,6 @@ AUTHOR_ACTION_LABELS = {
 }
 # Queues a moderator works through by score, worst first.
 SCORED_QUEUES = {"held", "reported", "received"}
-
-
-def can_moderate(user) -> bool:
-    return bool(user and user.is_active and user.is_staff and user.has_perm("moderation.moderate_comment"))
 
 
 # --- labels: the models' fields have no verbose names, so the admin names them itself ----------

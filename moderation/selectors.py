@@ -81,6 +81,17 @@ def visible_replies(*, roots: list[Comment]) -> dict[int, list[Comment]]:
     return by_parent
 
 
+def can_moderate(user) -> bool:
+    """Staff with the moderation permission: who may use the moderator API and workbench."""
+    return bool(
+        user
+        and getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.is_staff
+        and user.has_perm("moderation.moderate_comment")
+    )
+
+
 def moderator_sites(user) -> QuerySet[Site]:
     """The sites a moderator works on: all for a superuser, else the ones they are on."""
     if user is None or not getattr(user, "is_authenticated", False):

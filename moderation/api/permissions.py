@@ -1,6 +1,7 @@
 from rest_framework.permissions import BasePermission
 
 from moderation.models import Site
+from moderation.selectors import can_moderate
 
 
 class IsSite(BasePermission):
@@ -16,10 +17,4 @@ class IsModerator(BasePermission):
     message = "Moderator access needs a staff account with the moderation permission."
 
     def has_permission(self, request, view):
-        user = request.user
-        return bool(
-            user
-            and getattr(user, "is_authenticated", False)
-            and getattr(user, "is_staff", False)
-            and user.has_perm("moderation.moderate_comment")
-        )
+        return can_moderate(request.user)
