@@ -464,13 +464,14 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
 
     def _workbench_context(self, request, comment: Comment) -> dict:
         author = comment.author
+        moves = Comment.TRANSITIONS[comment.status]
+        can_approve, can_reject = Comment.Status.APPROVED in moves, Comment.Status.REJECTED in moves
         return {
             "vigie_comment": comment,
             "vigie_author": author,
-            "vigie_can_decide": Comment.Status.APPROVED in Comment.TRANSITIONS[comment.status]
-            or Comment.Status.REJECTED in Comment.TRANSITIONS[comment.status],
-            "vigie_can_approve": Comment.Status.APPROVED in Comment.TRANSITIONS[comment.status],
-            "vigie_can_reject": Comment.Status.REJECTED in Comment.TRANSITIONS[comment.status],
+            "vigie_can_decide": can_approve or can_reject,
+            "vigie_can_approve": can_approve,
+            "vigie_can_reject": can_reject,
             "vigie_reject_reasons": RejectReason.choices,
             "vigie_reports": list(comment.reports.order_by("created_at")),
             "vigie_history": selectors.author_recent_comments(author=author, exclude_id=comment.pk, limit=8),
