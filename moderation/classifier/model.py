@@ -22,14 +22,17 @@ import numpy as np
 from . import lexicon
 from . import text as textmod
 from .language import detect_languages
+from .vectors import WordVectors, is_vector_array
 
 FORMAT = "vigie-classifier"
-FORMAT_VERSION = 2  # 2: lexicon columns after the hashed n-grams
+FORMAT_VERSION = 3  # 2: lexicon columns after the hashed n-grams; 3: optional word vectors
+READABLE_VERSIONS = (2, 3)
 HEADS = ("toxicity", "spam")
 LANGUAGE_HEAD = "language_fr"
 THRESHOLD_KEYS = ("toxicity_hold", "toxicity_reject", "spam_hold", "spam_reject")
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "default_model"
 LEXICON_SUFFIX = ".lexicon"  # weights.npz: "<head>.lexicon" = the head's lexicon-column weights
+VECTORS_SUFFIX = ".vectors"  # weights.npz: "<head>.vectors" = the head's word-vector weights
 EXPLAIN_TOP = 5
 
 
@@ -51,7 +54,8 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class Model:
-    """A loaded model: linear heads over hashed n-grams, each with Platt calibration."""
+    """A loaded model: linear heads over hashed n-grams, lexicon columns and (format 3) pooled
+    word vectors, each head with Platt calibration."""
 
     def __init__(self, metadata: dict, weights: dict[str, np.ndarray], path: Path | None = None):
         self.metadata = metadata
@@ -69,6 +73,10 @@ class Model:
                                         np.zeros(textmod.N_LEXICON)).astype(np.float32)])
             for h in self.head_names], axis=1)
         self._W = np.ascontiguousarray(self._W)
+        # Word vectors (format 3, optional): pooled features with one weight column per head.
+        self.vectors = WordVectors.from_arrays(weights)
+        self._V = None if self.vectors is None else np.ascontiguousarray(np.stack(
+            [weights[h + VECTORS_SUFFIX].astype(np.float32) for h in self.head_names], axis=1))
         heads = metadata["heads"]
         self._bias = np.array([heads[h]["intercept"] for h in self.head_names], dtype=np.float64)
         self._cal_a = np.array([heads[h]["calibration"]["a"] for h in self.head_names])
@@ -77,8 +85,22 @@ class Model:
 
     # -- scoring ---------------------------------------------------------------------
     def logits(self, texts: Sequence[str]) -> np.ndarray:
-        X = textmod.vectorise(texts, self.n_features)
-        return np.asarray(X @ self._W, dtype=np.float64) + self._bias
+        if self.vectors is None:
+            X = textmod.vectorise(texts, self.n_features)
+            return np.asarray(X @ self._W, dtype=np.float64) + self._bias
+        words: list[list[str]] = []
+        X = textmod.vectorise(texts, self.n_features, words)
+        z = np.asarray(X @ self._W, dtype=np.float64) + self._bias
+        pooled = self.vectors.pool(words) * self._french_gate(z)[:, None]
+        return z + pooled @ self._V
+
+    def _french_gate(self, z: np.ndarray) -> np.ndarray:
+        """The word vectors are French: each text's pooled vector counts by P(French), from
+        the language head (which has no vector weights, so ``z`` may include them or not)."""
+        c = self._col.get(LANGUAGE_HEAD)
+        if c is None:
+            return np.ones(len(z), dtype=np.float32)
+        return _sigmoid(self._cal_a[c] * z[:, c] + self._cal_b[c]).astype(np.float32)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities, shape (len(texts), n_heads) in ``head_names`` order."""
@@ -115,12 +137,16 @@ class Model:
         character n-grams; a word pair's, through its bigram; a lexicon hit's (an insult, a
         threat, a dehumanising phrase...), through its lexicon column, added to the word or
         pair it covers exactly, else shown as its own span. Features are binary, so one
-        present several times is credited once, to its first unit. Spans index the original
-        text, so ``text[start:end] == ngram``.
+        present several times is credited once, to its first unit. A word's share through
+        the word vectors (what the word means: ``vectors.WordVectors.contributions``) is
+        added to the word. Spans index the original text, so ``text[start:end] == ngram``.
         """
-        spans, hashes, units, lex = textmod.explain_units(text)
+        spans, hashes, units, lex, words = textmod.explain_units(text)
         if not len(hashes) and not lex:
             return {h: [] for h in HEADS}
+        by_meaning = None if self.vectors is None else self.vectors.contributions(
+            words, self._V[:, [self._col[h] for h in HEADS]]
+        ) * float(self._french_gate(self.logits([text]))[0])
         idx = hashes % self.n_features
         unique, first = np.unique(idx, return_index=True)
         value = 1.0 / math.sqrt(len(unique)) if len(unique) else 0.0
@@ -138,6 +164,8 @@ class Model:
                 w_lex = self._W[self.n_features + lex_cols, self._col[head]].astype(np.float64)
                 per_unit += np.bincount(lex_units, weights=w_lex * lex_share,
                                         minlength=len(spans))
+            if by_meaning is not None:
+                per_unit[:len(words)] += by_meaning[:, HEADS.index(head)]
             order = np.lexsort((np.arange(len(spans)), -per_unit))[:top]
             result[head] = [
                 {"ngram": text[spans[u][0]:spans[u][1]], "start": int(spans[u][0]),
@@ -196,9 +224,9 @@ def _read(path: Path) -> Model:
         raise ModelError(f"model file {meta_path} is not valid JSON: {exc}") from exc
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise ModelError(f"{meta_path} is not a {FORMAT} model file")
-    if metadata.get("format_version") != FORMAT_VERSION:
+    if metadata.get("format_version") not in READABLE_VERSIONS:
         raise ModelError(f"{meta_path} has format version {metadata.get('format_version')!r}; "
-                         f"this code reads version {FORMAT_VERSION}")
+                         f"this code reads versions {', '.join(map(str, READABLE_VERSIONS))}")
     if metadata.get("feature_schema") != textmod.FEATURE_SCHEMA:
         raise ModelError(f"{meta_path} uses features {metadata.get('feature_schema')!r}; "
                          f"this code computes {textmod.FEATURE_SCHEMA!r}")
@@ -225,6 +253,13 @@ def _read(path: Path) -> Model:
         for key in THRESHOLD_KEYS:
             if not 0.0 <= float(thresholds[key]) <= 1.0:
                 raise ModelError(f"{meta_path}: threshold {key} out of [0, 1]")
+        if any(is_vector_array(name) for name in weights):
+            dims = 2 * weights["vectors.table"].shape[1]
+            for head in heads:
+                vw = weights.get(head + VECTORS_SUFFIX)
+                if vw is None or vw.shape != (dims,):
+                    raise ModelError(f"{weights_path} has no {dims}-long word-vector weights "
+                                     f"for head {head!r}")
         if weights_digest(weights) != metadata.get("weights_sha256"):
             raise ModelError(f"{weights_path} does not match the digest in {meta_path}")
         return Model(metadata, weights, path)

@@ -236,14 +236,20 @@ def _hashed_normalised(s: str) -> set[int]:
     return out
 
 
+def words_of(normalised: str) -> list[str]:
+    """The words of a normalised text, as the n-grams and the word vectors see them."""
+    return _WORD.findall(normalised)
+
+
 def explain_units(text: str) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray,
-                                       list[tuple[int, int]]]:
+                                       list[tuple[int, int]], list[str]]:
     """Explanation units of a text: each word, then each adjacent word pair, then each lexicon
     hit that does not cover exactly one of those.
 
     Returns the units' (start, end) spans in the original text; for every hashed feature of
     the text its raw hash and the unit it belongs to (a word owns its unigram and char
-    n-grams; a pair owns its bigram); and each lexicon hit as (column, unit).
+    n-grams; a pair owns its bigram); each lexicon hit as (column, unit); and the words
+    (unit ``i < len(words)`` is word ``i``).
     """
     s, offs = normalise(text)
     matches = list(_WORD.finditer(s))
@@ -268,19 +274,23 @@ def explain_units(text: str) -> tuple[list[tuple[int, int]], np.ndarray, np.ndar
             where[span] = len(spans)
             spans.append(span)
         lex.append((k, where[span]))
-    return (spans, np.asarray(hashes, dtype=np.int64), np.asarray(units, dtype=np.int64), lex)
+    return (spans, np.asarray(hashes, dtype=np.int64), np.asarray(units, dtype=np.int64), lex,
+            words)
 
 
-def vectorise(texts, n_features: int) -> sparse.csr_matrix:
+def vectorise(texts, n_features: int, words: list | None = None) -> sparse.csr_matrix:
     """Binary hashed features, each row L2-normalised, then the ``N_LEXICON`` lexicon columns
     (hit counts capped at ``lexicon.CAP``, times ``LEXICON_VALUE``): float32 CSR of
-    ``n_features + N_LEXICON`` columns."""
+    ``n_features + N_LEXICON`` columns. If ``words`` is a list, each text's normalised words
+    are appended to it (for the word vectors)."""
     indptr = [0]
     chunks: list[np.ndarray] = []
     data: list[np.ndarray] = []
     total = 0
     for text in texts:
         s = normalise_text(text)
+        if words is not None:
+            words.append(_WORD.findall(s))
         h = _hashed_normalised(s)
         idx = np.unique(np.fromiter(h, dtype=np.int64, count=len(h)) % n_features)
         if len(idx):

