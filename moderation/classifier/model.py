@@ -22,6 +22,7 @@ import numpy as np
 from . import lexicon
 from . import text as textmod
 from .language import detect_languages
+from .vectors import TABLE as VECTORS_TABLE
 from .vectors import WordVectors, is_vector_array
 
 FORMAT = "vigie-classifier"
@@ -144,9 +145,6 @@ class Model:
         spans, hashes, units, lex, words = textmod.explain_units(text)
         if not len(hashes) and not lex:
             return {h: [] for h in HEADS}
-        by_meaning = None if self.vectors is None else self.vectors.contributions(
-            words, self._V[:, [self._col[h] for h in HEADS]]
-        ) * float(self._french_gate(self.logits([text]))[0])
         idx = hashes % self.n_features
         unique, first = np.unique(idx, return_index=True)
         value = 1.0 / math.sqrt(len(unique)) if len(unique) else 0.0
@@ -156,6 +154,18 @@ class Model:
         lex_units = np.array([u for _, u in lex], dtype=np.int64)
         lex_share = (np.minimum(n_hits, lexicon.CAP) * textmod.LEXICON_VALUE
                      / np.maximum(n_hits, 1))[lex_cols] if lex else np.zeros(0)
+        by_meaning = None
+        if self.vectors is not None:
+            # The gate from these same units: the language head's logit (it has no vector
+            # weights) is its n-gram and lexicon weights over them, as in ``logits``.
+            gate = 1.0
+            c = self._col.get(LANGUAGE_HEAD)
+            if c is not None:
+                z = self._bias[c] + value * self._W[unique, c].astype(np.float64).sum()
+                z += float(self._W[self.n_features + lex_cols, c] @ lex_share) if lex else 0.0
+                gate = float(_sigmoid(self._cal_a[c] * z + self._cal_b[c]))
+            by_meaning = gate * self.vectors.contributions(
+                words, self._V[:, [self._col[h] for h in HEADS]])
         result = {}
         for head in HEADS:
             contrib = self._W[unique, self._col[head]].astype(np.float64) * value
@@ -254,7 +264,7 @@ def _read(path: Path) -> Model:
             if not 0.0 <= float(thresholds[key]) <= 1.0:
                 raise ModelError(f"{meta_path}: threshold {key} out of [0, 1]")
         if any(is_vector_array(name) for name in weights):
-            dims = 2 * weights["vectors.table"].shape[1]
+            dims = 2 * weights[VECTORS_TABLE].shape[1]
             for head in heads:
                 vw = weights.get(head + VECTORS_SUFFIX)
                 if vw is None or vw.shape != (dims,):

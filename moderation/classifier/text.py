@@ -290,7 +290,7 @@ def vectorise(texts, n_features: int, words: list | None = None) -> sparse.csr_m
     for text in texts:
         s = normalise_text(text)
         if words is not None:
-            words.append(_WORD.findall(s))
+            words.append(words_of(s))
         h = _hashed_normalised(s)
         idx = np.unique(np.fromiter(h, dtype=np.int64, count=len(h)) % n_features)
         if len(idx):

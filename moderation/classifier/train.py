@@ -28,6 +28,7 @@ from .model import (
     LEXICON_SUFFIX,
     VECTORS_SUFFIX,
     Model,
+    _sigmoid,
     save_model,
     weights_digest,
 )
@@ -79,10 +80,11 @@ def _balanced_weights(rows: list[data.Row], labels: np.ndarray) -> np.ndarray:
 
 
 def _subset(rows: list[data.Row], X, head: str):
+    """The rows with a label for ``head``: (their indices, rows, X rows, labels)."""
     keep = [i for i, r in enumerate(rows) if _label(r, head) is not None]
     sub_rows = [rows[i] for i in keep]
     y = np.array([_label(r, head) for r in sub_rows], dtype=np.int64)
-    return sub_rows, X[keep], y
+    return keep, sub_rows, X[keep], y
 
 
 def _fit(X, y, w, C: float) -> LogisticRegression:
@@ -119,7 +121,7 @@ def _french_gate(X, weights: dict, heads_meta: dict) -> np.ndarray:
     w = np.concatenate([weights[LANGUAGE_HEAD], weights[LANGUAGE_HEAD + LEXICON_SUFFIX]])
     z = np.asarray(X @ w.astype(np.float32), dtype=np.float64) + meta["intercept"]
     cal = meta["calibration"]
-    return 1.0 / (1.0 + np.exp(-np.clip(cal["a"] * z + cal["b"], -40.0, 40.0)))
+    return _sigmoid(cal["a"] * z + cal["b"])
 
 
 def _dev_auc(rows, y, z, head) -> float:
@@ -174,7 +176,6 @@ def train(
 
     weights: dict[str, np.ndarray] = {}
     heads_meta: dict[str, dict] = {}
-    X_sparse = X_train
     X_vec = P_dev = None
     # The language head first, on n-grams alone: the word vectors are French, so each
     # comment's pooled vector is weighted by how French that head finds it (an English
@@ -183,17 +184,17 @@ def train(
         use_vectors = vectors is not None and head != LANGUAGE_HEAD
         if use_vectors and X_vec is None:
             P_train = vectors.pool(words_train).astype(np.float64)
-            P_train *= _french_gate(X_sparse, weights, heads_meta)[:, None]
+            P_train *= _french_gate(X_train, weights, heads_meta)[:, None]
             P_dev = vectors.pool(words_dev).astype(np.float64)
             P_dev *= _french_gate(X_dev, weights, heads_meta)[:, None]
             # Standardised on train for fitting; the fitted weights are mapped back to
             # raw-vector weights (and the intercept), so the model pools and multiplies.
             v_mean = P_train.mean(axis=0)
             v_scale = vectors_alpha / (P_train.std(axis=0) + 1e-6)
-            X_vec = sparse.hstack([X_sparse, sparse.csr_matrix((P_train - v_mean) * v_scale)],
+            X_vec = sparse.hstack([X_train, sparse.csr_matrix((P_train - v_mean) * v_scale)],
                                   format="csr", dtype=np.float64)
-        tr_rows, Xh, y = _subset(train_rows, X_vec if use_vectors else X_sparse, head)
-        dv_rows, Xd, yd = _subset(parts["dev"], X_dev, head)
+        _, tr_rows, Xh, y = _subset(train_rows, X_vec if use_vectors else X_train, head)
+        dev_keep, dv_rows, Xd, yd = _subset(parts["dev"], X_dev, head)
         if len(set(y.tolist())) < 2 or len(set(yd.tolist())) < 2:
             if head not in HEADS:
                 log(f"  {head}: one class only in train or dev, head skipped")
@@ -202,7 +203,6 @@ def train(
         w = _balanced_weights(tr_rows, y)
         wd = _balanced_weights(dv_rows, yd)
         best = None
-        dev_keep = [i for i, r in enumerate(parts["dev"]) if _label(r, head) is not None]
         for C in c_grid:
             clf = _fit(Xh, y, w, C)
             coef, b = _quantised(clf)

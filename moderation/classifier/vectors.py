@@ -43,6 +43,7 @@ DIMS = 96
 MAX_WORDS = 100_000
 QUANT = 127.0
 PREFIX = "vectors."  # weights.npz arrays: vectors.table, vectors.words, vectors.rows
+TABLE = PREFIX + "table"
 
 
 class VectorsError(Exception):
@@ -141,18 +142,18 @@ class WordVectors:
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         blob = "\n".join(self.words).encode("utf-8")
-        return {PREFIX + "table": self.table,
+        return {TABLE: self.table,
                 PREFIX + "words": np.frombuffer(blob, dtype=np.uint8).copy(),
                 PREFIX + "rows": self.rows.astype(np.uint16 if len(self.table) <= 1 << 16
                                                   else np.int32)}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> WordVectors | None:
-        if PREFIX + "table" not in arrays:
+        if TABLE not in arrays:
             return None
         blob = arrays[PREFIX + "words"].astype(np.uint8).tobytes().decode("utf-8")
         words = blob.split("\n") if blob else []
-        return cls(arrays[PREFIX + "table"], words, arrays[PREFIX + "rows"])
+        return cls(arrays[TABLE], words, arrays[PREFIX + "rows"])
 
 
 def is_vector_array(name: str) -> bool:
