@@ -42,11 +42,20 @@ def site_by_api_key_hash(key_hash: str) -> Site | None:
     return first_by_sql(Site, _SITE_BY_KEY_HASH, key_hash)
 
 
+# The article and author lookups of every POST, as fixed statements too.
+_ARTICLE_BY_EXTERNAL_ID = f"SELECT * FROM {Article._meta.db_table} WHERE site_id = %s AND external_id = %s"  # noqa: S608
+_AUTHOR_BY_EXTERNAL_ID = f"SELECT * FROM {Author._meta.db_table} WHERE site_id = %s AND external_id = %s"  # noqa: S608
+
+
 def article_for_site(*, site: Site, external_id: str) -> Article:
-    article = Article.objects.filter(site=site, external_id=external_id).first()
+    article = first_by_sql(Article, _ARTICLE_BY_EXTERNAL_ID, site.pk, external_id)
     if article is None:
         raise NotFound(f"No article {external_id!r} on this site.")
     return article
+
+
+def author_for_site(*, site: Site, external_id: str) -> Author | None:
+    return first_by_sql(Author, _AUTHOR_BY_EXTERNAL_ID, site.pk, external_id)
 
 
 def comment_for_site(*, site: Site, comment_id: int) -> Comment:

@@ -29,7 +29,7 @@ from moderation.models import (
     Site,
     hash_api_key,
 )
-from moderation.selectors import first_by_sql
+from moderation.selectors import article_for_site, author_for_site, moderator_sites
 
 log = logging.getLogger(__name__)
 Status = Comment.Status
@@ -144,9 +144,7 @@ def _comment_insert(
     parent_id: int | None,
     idempotency_key: str | None,
 ) -> Comment:
-    article = first_by_sql(Article, _ARTICLE_BY_EXTERNAL_ID, site.pk, article_external_id)
-    if article is None:
-        raise NotFound(f"No article {article_external_id!r} on this site.")
+    article = article_for_site(site=site, external_id=article_external_id)
     if article.closed:
         raise ArticleClosed("This article is closed to new comments.")
     parent = None
@@ -157,7 +155,7 @@ def _comment_insert(
                 "The parent comment does not exist under this article.",
                 fields={"parent_id": ["No such comment under this article."]},
             )
-    author, created = first_by_sql(Author, _AUTHOR_BY_EXTERNAL_ID, site.pk, author_external_id), False
+    author, created = author_for_site(site=site, external_id=author_external_id), False
     if author is None:  # a new reader (get_or_create copes with two first posts at once)
         author, created = Author.objects.get_or_create(
             site=site, external_id=author_external_id, defaults={"name": author_name}
@@ -176,12 +174,6 @@ def _comment_insert(
     )
     transaction.on_commit(lambda: enqueue_classification([comment.pk]))
     return comment
-
-
-# The two lookups of every POST as fixed statements: the ORM spends more CPU building these
-# SELECTs than PostgreSQL spends answering them.
-_ARTICLE_BY_EXTERNAL_ID = f"SELECT * FROM {Article._meta.db_table} WHERE site_id = %s AND external_id = %s"  # noqa: S608
-_AUTHOR_BY_EXTERNAL_ID = f"SELECT * FROM {Author._meta.db_table} WHERE site_id = %s AND external_id = %s"  # noqa: S608
 
 
 def _comment_by_idempotency_key(site: Site, key: str) -> Comment | None:
@@ -434,7 +426,6 @@ def comments_bulk_decide(
     Every comment must exist within the moderator's sites and be allowed to make the move;
     otherwise nothing is changed and the error names the offending ids.
     """
-    from moderation.selectors import moderator_sites
 
     if action not in _ACTION_STATUS:
         raise VigieError(f"Unknown action {action!r}.", fields={"action": ["Unknown action."]})
@@ -546,7 +537,6 @@ _AUTHOR_ACTIONS = {
 
 def author_set_status(*, author_id: int, action: str, moderator, reason: str = "", note: str = "") -> Author:
     """Ban, pre-moderate or restore an author; applies to the comments they post next."""
-    from moderation.selectors import moderator_sites
 
     new_status, event_action = _AUTHOR_ACTIONS[action]
     with transaction.atomic():
