@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
 
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -166,7 +166,9 @@ def moderation_stats(*, user, days: int = 30, site_id: int | None = None) -> dic
     per_status = dict.fromkeys(Status.values, 0)
     for row in comments.values("status").annotate(n=Count("id")).order_by():
         per_status[row["status"]] = row["n"]
-    per_day: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(Status.values, 0))
+    per_day: dict[str, dict[str, int]] = defaultdict(
+        lambda: {**dict.fromkeys(Status.values, 0), "classified": 0, "held_on_arrival": 0}
+    )
     rows = (
         comments.filter(created_at__gte=since)
         .annotate(day=TruncDate("created_at"))
@@ -183,18 +185,16 @@ def moderation_stats(*, user, days: int = 30, site_id: int | None = None) -> dic
             comment__site__in=sites, action=ModerationEvent.Action.CLASSIFY, created_at__gte=since
         )
         .annotate(day=TruncDate("created_at"))
-        .values("day", "to_status")
-        .annotate(n=Count("id"))
+        .values("day")
+        .annotate(classified=Count("id"), held=Count("id", filter=Q(to_status=Status.HELD)))
         .order_by()
     )
-    classified_total = held_total = 0
     for row in arrivals:
         counts = per_day[row["day"].isoformat()]
-        counts["classified"] = counts.get("classified", 0) + row["n"]
-        classified_total += row["n"]
-        if row["to_status"] == Status.HELD:
-            counts["held_on_arrival"] = counts.get("held_on_arrival", 0) + row["n"]
-            held_total += row["n"]
+        counts["classified"] = row["classified"]
+        counts["held_on_arrival"] = row["held"]
+    classified_total = sum(counts["classified"] for counts in per_day.values())
+    held_total = sum(counts["held_on_arrival"] for counts in per_day.values())
     waits = [
         (event.created_at - event.comment.created_at).total_seconds()
         for event in ModerationEvent.objects.filter(
@@ -210,7 +210,7 @@ def moderation_stats(*, user, days: int = 30, site_id: int | None = None) -> dic
     return {
         "per_status": per_status,
         "per_day": [
-            {"day": day, "classified": 0, "held_on_arrival": 0, **counts}
+            {"day": day, **counts}
             for day, counts in sorted(per_day.items())
         ],
         "held_rate": round(held_total / classified_total, 4) if classified_total else 0.0,
