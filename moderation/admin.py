@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -49,10 +49,11 @@ QUEUE_LABELS = {
     "approved": pgettext_lazy("queue", "approved"),
     "rejected": pgettext_lazy("queue", "rejected"),
 }
-AUTHOR_ACTION_LABELS = {
-    "ban": Author.Status.BANNED.label,
-    "premoderate": Author.Status.PREMODERATED.label,
-    "restore": Author.Status.NORMAL.label,
+# The workbench's buttons; what each does is services.AUTHOR_ACTIONS.
+AUTHOR_ACTION_BUTTONS = {
+    "ban": _("Ban the author"),
+    "premoderate": _("Pre-moderate the author"),
+    "restore": _("Restore the author"),
 }
 # Queues a moderator works through by score, worst first.
 SCORED_QUEUES = {"held", "reported", "received"}
@@ -211,21 +212,26 @@ def latest_classification(comment: Comment) -> Classification | None:
 # --- the queue filter and inlines ----------------------------------------------------------------
 
 
+def queue_counts(request) -> dict[str, int]:
+    """The queue counts, once per request (the queue tabs and the filter both show them)."""
+    if not hasattr(request, "_vigie_queue_counts"):
+        request._vigie_queue_counts = selectors.queue_counts(user=request.user)
+    return request._vigie_queue_counts
+
+
 class QueueFilter(admin.SimpleListFilter):
     title = _("queue")
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
-        counts = selectors.queue_counts(user=request.user)
+        counts = queue_counts(request)
         return [
             (queue, format_lazy("{} ({})", label, counts[queue])) for queue, label in QUEUE_LABELS.items()
         ]
 
     def queryset(self, request, queryset):
-        if self.value() == "reported":
-            return queryset.filter(status=Comment.Status.PUBLISHED, open_reports__gt=0)
         if self.value() in QUEUE_LABELS:
-            return queryset.filter(status=self.value())
+            return selectors.in_queue(queryset, self.value())
         return queryset
 
 
@@ -374,8 +380,11 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("classifications")
+    def get_object(self, request, object_id, from_field=None):
+        comment = super().get_object(request, object_id, from_field)
+        if comment is not None:  # the change form reads them twice (body, scores)
+            prefetch_related_objects([comment], "classifications")
+        return comment
 
     def get_ordering(self, request):
         if request.GET.get("queue") in SCORED_QUEUES or request.GET.get("status__exact") == "held":
@@ -442,16 +451,14 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = dict(extra_context or {})
-        comment = self.get_object(request, object_id)
-        if comment is not None and can_moderate(request.user):
-            extra_context.update(self._workbench_context(request, comment))
-        return super().change_view(request, object_id, form_url, extra_context)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and can_moderate(request.user):
+            context.update(self._workbench_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
-        counts = selectors.queue_counts(user=request.user)
+        counts = queue_counts(request)
         current = request.GET.get("queue", "")
         extra_context["vigie_queues"] = [
             {"key": key, "label": label, "count": counts[key], "current": key == current}
@@ -469,7 +476,6 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
         return {
             "vigie_comment": comment,
             "vigie_author": author,
-            "vigie_can_decide": can_approve or can_reject,
             "vigie_can_approve": can_approve,
             "vigie_can_reject": can_reject,
             "vigie_reject_reasons": RejectReason.choices,
@@ -477,12 +483,8 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
             "vigie_history": selectors.author_recent_comments(author=author, exclude_id=comment.pk, limit=8),
             "vigie_author_actions": [
                 (action, label)
-                for action, label, status in (
-                    ("ban", _("Ban the author"), Author.Status.BANNED),
-                    ("premoderate", _("Pre-moderate the author"), Author.Status.PREMODERATED),
-                    ("restore", _("Restore the author"), Author.Status.NORMAL),
-                )
-                if author.status != status
+                for action, label in AUTHOR_ACTION_BUTTONS.items()
+                if author.status != services.AUTHOR_ACTIONS[action][0]
             ],
             "vigie_decide_url": reverse("admin:moderation_comment_decide", args=[comment.pk]),
         }
@@ -540,7 +542,7 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         self._require_moderator(request)
-        if action not in ("ban", "premoderate", "restore"):
+        if action not in services.AUTHOR_ACTIONS:
             raise Http404
         try:
             author = services.author_set_status(
@@ -584,7 +586,6 @@ def dashboard_view(request):
         **admin.site.each_context(request),
         "title": _("Moderation dashboard"),
         "stats": stats,
-        "statuses": [(s.value, s.label, STATUS_COLOURS[s.value]) for s in Comment.Status],
         "per_day_chart": stacked_bars_svg(stats["per_day"], day_list),
         "held_rate_chart": held_rate_svg(stats["per_day"], day_list, stats["held_rate"]),
         "queue_counts": [(key, label, counts[key]) for key, label in QUEUE_LABELS.items()],
@@ -843,7 +844,7 @@ class AuthorAdmin(ModeratedSitesMixin, admin.ModelAdmin):
         self.message_user(
             request,
             gettext("%(n)d author(s): %(status)s.")
-            % {"n": queryset.count(), "status": AUTHOR_ACTION_LABELS[action]},
+            % {"n": queryset.count(), "status": services.AUTHOR_ACTIONS[action][0].label},
         )
 
     @admin.action(description=_("Ban the selected authors"), permissions=["moderate"])

@@ -110,13 +110,18 @@ def moderator_sites(user) -> QuerySet[Site]:
     return Site.objects.filter(moderators=user)
 
 
+def in_queue(comments: QuerySet[Comment], queue: str) -> QuerySet[Comment]:
+    """The comments of one queue: a status, or "reported" (published with open reports)."""
+    if queue == "reported":
+        return comments.filter(status=Status.PUBLISHED, open_reports__gt=0)
+    return comments.filter(status=queue)
+
+
 def review_queue(*, user, queue: str) -> QuerySet[Comment]:
     comments = Comment.objects.filter(site__in=moderator_sites(user)).select_related(
         "site", "article", "author"
     )
-    if queue == "reported":
-        return comments.filter(status=Status.PUBLISHED, open_reports__gt=0)
-    return comments.filter(status=queue)
+    return in_queue(comments, queue)
 
 
 def queue_counts(*, user) -> dict[str, int]:
@@ -124,7 +129,7 @@ def queue_counts(*, user) -> dict[str, int]:
     counts = dict.fromkeys(QUEUES, 0)
     for row in base.values("status").annotate(n=Count("id")).order_by():
         counts[row["status"]] = row["n"]
-    counts["reported"] = base.filter(status=Status.PUBLISHED, open_reports__gt=0).count()
+    counts["reported"] = in_queue(base, "reported").count()
     return counts
 
 

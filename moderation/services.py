@@ -528,7 +528,7 @@ def report_create(
 
 # --- authors ----------------------------------------------------------------------------------
 
-_AUTHOR_ACTIONS = {
+AUTHOR_ACTIONS = {
     "ban": (Author.Status.BANNED, ModerationEvent.Action.BAN),
     "premoderate": (Author.Status.PREMODERATED, ModerationEvent.Action.PREMODERATE),
     "restore": (Author.Status.NORMAL, ModerationEvent.Action.RESTORE),
@@ -538,7 +538,7 @@ _AUTHOR_ACTIONS = {
 def author_set_status(*, author_id: int, action: str, moderator, reason: str = "", note: str = "") -> Author:
     """Ban, pre-moderate or restore an author; applies to the comments they post next."""
 
-    new_status, event_action = _AUTHOR_ACTIONS[action]
+    new_status, event_action = AUTHOR_ACTIONS[action]
     with transaction.atomic():
         author = (
             Author.objects.select_for_update()
