@@ -1,6 +1,6 @@
 """Baselines for bench/post.py and bench/reads.py, served by the same gunicorn and settings.
 
-gunicorn runs with VIGIE_ROOT_URLCONF=bench.baseline_urls: same middleware, same database,
+gunicorn runs with DJANGO_SETTINGS_MODULE=bench.settings (this URL map): same middleware, same database,
 same worker flags as Vigie; only the views differ.
 
 - POST .../comments: a bare DRF CreateAPIView with a ModelSerializer, no authentication, no

@@ -1,7 +1,7 @@
 """POST a comment: requests/s through gunicorn, Vigie's endpoint vs a bare DRF create view.
 
 Both run in the same gunicorn setup (2 x cores + 1 sync workers, same settings and middleware, same
-PostgreSQL database and Redis); the baseline is bench/baseline_urls.py (VIGIE_ROOT_URLCONF),
+PostgreSQL database and Redis); the baseline is bench/baseline_urls.py (bench/settings.py),
 a CreateAPIView + ModelSerializer with no authentication, throttling or task. Vigie's POST
 authenticates the site key, checks three rate limits in Redis, stores the comment and
 publishes its classification task to Redis. No Celery worker runs during the measurement
@@ -84,7 +84,7 @@ def main(*, quick: bool = False, runs: int | None = None) -> dict:
 
     setups = {
         "vigie": ({}, vigie_call),
-        "bare DRF create view": ({"VIGIE_ROOT_URLCONF": "bench.baseline_urls"}, baseline_call),
+        "bare DRF create view": ({"DJANGO_SETTINGS_MODULE": "bench.settings"}, baseline_call),
     }
     results: dict[str, list] = {label: [] for label in setups}
     for run in range(runs):

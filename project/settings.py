@@ -112,8 +112,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# bench/ swaps in its baseline views here (bench/baseline_urls.py); nothing else should.
-ROOT_URLCONF = env_str("VIGIE_ROOT_URLCONF", "project.urls")
+ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "project.wsgi.application"
 
 TEMPLATES = [
