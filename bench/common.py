@@ -74,55 +74,61 @@ def _make_standin_model(path: Path) -> None:
     import numpy as np
 
     from moderation.classifier import text as textmod
-    from moderation.classifier.model import FORMAT, FORMAT_VERSION, save_model, weights_digest
+    from moderation.classifier.model import LEXICON_SUFFIX
+    from tests.tiny_model import N_FEATURES, save_test_model
 
-    n = 2**18
-    width = textmod.vectorise(["x"], n).shape[1]  # hashed n-grams, then any extra columns
     rng = np.random.default_rng(0)
-    weights = {h: (rng.standard_normal(width) * 0.5).astype(np.float16) for h in ("toxicity", "spam")}
-    heads = {
-        "toxicity": {"intercept": -2.0, "calibration": {"a": 1.0, "b": 0.0}},
-        "spam": {"intercept": -2.5, "calibration": {"a": 1.0, "b": 0.0}},
-    }
-    metadata = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "feature_schema": textmod.FEATURE_SCHEMA,
-        "n_features": n,
-        "heads": heads,
-        "thresholds": {"toxicity_hold": 0.5, "toxicity_reject": 0.95, "spam_hold": 0.5, "spam_reject": 0.95},
-        "weights_sha256": weights_digest(weights),
-        "version": "standin.1",
-    }
-    save_model(path, metadata, weights)
+    weights = {}
+    for head in ("toxicity", "spam"):
+        weights[head] = (rng.standard_normal(N_FEATURES) * 0.5).astype(np.float16)
+        weights[head + LEXICON_SUFFIX] = (rng.standard_normal(textmod.N_LEXICON) * 0.5).astype(np.float16)
+    save_test_model(path, weights, version="standin.1", intercepts={"toxicity": -2.0, "spam": -2.5})
+
+
+# The worker set-ups drain.py and latency.py compare: Vigie as configured, and the baseline of
+# one task per comment with a new database connection per task.
+CONFIGS = {
+    "vigie": {},
+    "one-task-per-comment": {"VIGIE_CLASSIFY_BATCH": 1, "CELERY_DB_REUSE_MAX": 0},
+}
 
 
 def database_url(name: str = DB_NAME) -> str:
     return f"{PG}/{name}"
 
 
+def _overrides() -> dict[str, str | None]:
+    """What a benchmark sets in its environment (None: unset it)."""
+    path = model_path()
+    return {
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": REDIS,
+        "VIGIE_VAR_DIR": str(VAR_DIR),
+        "VIGIE_TASKS_EAGER": "0",
+        "VIGIE_LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        # The posting limits protect a site from a flood; a benchmark is one on purpose.
+        "VIGIE_RATE_SITE": "100000000/min",
+        "VIGIE_RATE_AUTHOR": "100000000/min",
+        "VIGIE_RATE_IP": "100000000/min",
+        "VIGIE_SWEEP_AFTER_SECONDS": "3600",
+        "VIGIE_MODEL_PATH": None if path is None else str(path),
+    }
+
+
+def _apply(env, overrides: dict[str, str | None]) -> None:
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+
+
 def stack_env(**extra) -> dict:
     """The environment of every process a benchmark starts (and of the benchmark itself)."""
     env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url(),
-        REDIS_URL=REDIS,
-        VIGIE_VAR_DIR=str(VAR_DIR),
-        VIGIE_TASKS_EAGER="0",
-        VIGIE_LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="project.settings",
-        PYTHONPATH=str(ROOT),
-        # The posting limits protect a site from a flood; a benchmark is one on purpose.
-        VIGIE_RATE_SITE="100000000/min",
-        VIGIE_RATE_AUTHOR="100000000/min",
-        VIGIE_RATE_IP="100000000/min",
-        VIGIE_SWEEP_AFTER_SECONDS="3600",
-    )
-    path = model_path()
-    if path is not None:
-        env["VIGIE_MODEL_PATH"] = str(path)
-    else:
-        env.pop("VIGIE_MODEL_PATH", None)
+    _apply(env, _overrides())
+    env["PYTHONPATH"] = str(ROOT)
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -135,31 +141,11 @@ def setup_django() -> None:
     global _django_ready
     if _django_ready:
         return
-    env = stack_env()
-    for name in _OURS:
-        if name in env:
-            os.environ[name] = env[name]
-        else:
-            os.environ.pop(name, None)
+    _apply(os.environ, _overrides())
     import django
 
     django.setup()
     _django_ready = True
-
-
-_OURS = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "VIGIE_VAR_DIR",
-    "VIGIE_TASKS_EAGER",
-    "VIGIE_LOG_LEVEL",
-    "DJANGO_SETTINGS_MODULE",
-    "VIGIE_MODEL_PATH",
-    "VIGIE_RATE_SITE",
-    "VIGIE_RATE_AUTHOR",
-    "VIGIE_RATE_IP",
-    "VIGIE_SWEEP_AFTER_SECONDS",
-)
 
 
 # --- the database and the broker ------------------------------------------------------------

@@ -22,10 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common  # noqa: E402
 from bench.common import say  # noqa: E402
 
-CONFIGS = {
-    "vigie": {},
-    "one-task-per-comment": {"VIGIE_CLASSIFY_BATCH": 1, "CELERY_DB_REUSE_MAX": 0},
-}
+CONFIGS = common.CONFIGS
 
 
 def drain_once(label: str, extra: dict, count: int, *, max_seconds: float = 600) -> dict:

@@ -25,10 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common  # noqa: E402
 from bench.common import say  # noqa: E402
 
-CONFIGS = {
-    "vigie": {},
-    "one-task-per-comment": {"VIGIE_CLASSIFY_BATCH": 1, "CELERY_DB_REUSE_MAX": 0},
-}
+CONFIGS = common.CONFIGS
 STEADY_RATE = 100
 SWEEP = (100, 200, 300, 400, 500, 600, 800, 1000)
 P99_LIMIT_MS = 250

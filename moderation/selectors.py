@@ -72,6 +72,15 @@ def visible_roots(*, article: Article) -> QuerySet[Comment]:
     ).select_related("author")
 
 
+def visible_replies_query(*, roots: list[Comment]) -> QuerySet[Comment]:
+    """The visible replies under the given roots, oldest first (one query)."""
+    return (
+        Comment.objects.filter(root__in=roots, status__in=Comment.VISIBLE)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+
+
 def visible_replies(*, roots: list[Comment]) -> dict[int, list[Comment]]:
     """Every visible reply under the given roots, as parent id -> replies, oldest first.
 
@@ -79,13 +88,8 @@ def visible_replies(*, roots: list[Comment]) -> dict[int, list[Comment]]:
     """
     if not roots:
         return {}
-    replies = (
-        Comment.objects.filter(root__in=roots, status__in=Comment.VISIBLE)
-        .select_related("author")
-        .order_by("created_at", "id")
-    )
     by_parent: dict[int, list[Comment]] = defaultdict(list)
-    for reply in replies:
+    for reply in visible_replies_query(roots=roots):
         by_parent[reply.parent_id].append(reply)
     return by_parent
 

@@ -21,13 +21,19 @@ def write_tiny_model(path: Path, *, version: str = "tiny-test-1", toxic_words: t
     weights = {head: np.zeros(N_FEATURES, dtype=np.float16) for head in modelmod.HEADS}
     for word in toxic_words:
         weights["toxicity"][textmod.feature_index("w:" + word, N_FEATURES)] = 40.0
+    return save_test_model(path, weights, version=version, intercepts={"toxicity": -2.0, "spam": -2.0})
+
+
+def save_test_model(path: Path, weights: dict, *, version: str, intercepts: dict[str, float]) -> Path:
+    """A valid model directory from given weights (2^18 hashed features per head), no
+    calibration, thresholds 0.5 to hold and 0.95 to reject."""
     metadata = {
         "format": modelmod.FORMAT,
         "format_version": modelmod.FORMAT_VERSION,
         "feature_schema": textmod.FEATURE_SCHEMA,
         "version": version,
         "n_features": N_FEATURES,
-        "heads": {head: {"intercept": -2.0, "calibration": {"a": 1.0, "b": 0.0}} for head in modelmod.HEADS},
+        "heads": {h: {"intercept": b, "calibration": {"a": 1.0, "b": 0.0}} for h, b in intercepts.items()},
         "thresholds": {"toxicity_hold": 0.5, "toxicity_reject": 0.95, "spam_hold": 0.5, "spam_reject": 0.95},
         "weights_sha256": modelmod.weights_digest(weights),
     }
