@@ -16,21 +16,18 @@ def refuse_to_start_without_a_model(**kwargs):
     """A worker that cannot load the classifier would fail every task: stop at once, loudly.
 
     Celery runs Django's system checks at worker start but ignores their result, so the
-    model is loaded here (then cached for the pool). Comments keep waiting as `received`
-    and the sweep hands them to a worker started with a good model.
+    check's test runs here (loading the model, then cached for the pool). Comments keep
+    waiting as `received` and the sweep hands them to a worker started with a good model.
     """
-    from django.conf import settings
+    from moderation.checks import MODEL_HINT, model_problem
 
-    from moderation.classifier import ModelError, load_model
-
-    try:
-        load_model(settings.VIGIE_MODEL_PATH)
-    except ModelError as exc:
+    problem = model_problem()
+    if problem is not None:
         # SystemExit, unlike an Exception, is not swallowed by Celery's signal dispatch.
         raise SystemExit(
-            f"vigie.E001: the classifier model cannot be loaded: {exc}. Set VIGIE_MODEL_PATH to a model "
-            "directory made by `manage.py train_classifier`; comments stay `received` until then."
-        ) from exc
+            f"vigie.E001: the classifier model cannot be loaded: {problem}. {MODEL_HINT} "
+            "Comments stay `received` until then."
+        )
 
 
 @worker_process_init.connect
