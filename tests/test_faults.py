@@ -117,8 +117,8 @@ def http(method: str, url: str, key: str | None = None, payload=None, timeout: f
 
 def store_received(site, article, body="Merci pour cet article.", author="reader-1") -> Comment:
     """A comment stored as the API stores it, without queueing its task (the test does that)."""
-    original = services.enqueue_classification
-    services.enqueue_classification = lambda ids: True
+    original = services.comments.enqueue_classification
+    services.comments.enqueue_classification = lambda ids: True
     try:
         comment, _ = services.comment_create(
             site=site,
@@ -128,7 +128,7 @@ def store_received(site, article, body="Merci pour cet article.", author="reader
             body=body,
         )
     finally:
-        services.enqueue_classification = original
+        services.comments.enqueue_classification = original
     return comment
 
 

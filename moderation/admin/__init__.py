@@ -1,0 +1,13 @@
+"""The moderators' workbench. Actions call the same services as the API; nothing edits status.
+
+Reads go through ``moderation.selectors``; every decision (one click on a comment's page,
+or a bulk action in a queue) goes through ``moderation.services``, which writes the audit
+trail. Comment bodies are untrusted: everything shown from them is escaped.
+
+One module per page or model: ``comments`` (the workbench), ``dashboard`` and ``charts``,
+``authors``, ``sites`` (sites and articles), ``events`` (the audit trail); ``common`` holds
+the labels and the site scoping they share, ``highlight`` the highlighted body.
+"""
+
+from moderation.admin import authors, comments, events, sites  # noqa: F401 - registers the admins
+from moderation.admin.dashboard import dashboard_view  # noqa: F401 - project.urls mounts it

@@ -1,0 +1,356 @@
+"""Comments: the workbench (queues, the change page with its decision panel, bulk actions)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet, prefetch_related_objects
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from moderation import selectors, services
+from moderation.admin.common import (  # noqa: F401
+    AUTHOR_ACTION_BUTTONS,
+    QUEUE_LABELS,
+    SCORED_QUEUES,
+    ModeratedSitesMixin,
+    ReadOnlyInline,
+    shown,
+    shown_all,
+    titled,
+)
+from moderation.admin.highlight import highlight, latest_classification
+from moderation.errors import NotFound, VigieError
+from moderation.models import (
+    Classification,
+    Comment,
+    ModerationEvent,
+    RejectReason,
+    Report,
+)
+from moderation.selectors import can_moderate
+
+
+def queue_counts(request) -> dict[str, int]:
+    """The queue counts, once per request (the queue tabs and the filter both show them)."""
+    if not hasattr(request, "_vigie_queue_counts"):
+        request._vigie_queue_counts = selectors.queue_counts(user=request.user)
+    return request._vigie_queue_counts
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = _("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        counts = queue_counts(request)
+        return [
+            (queue, format_lazy("{} ({})", label, counts[queue])) for queue, label in QUEUE_LABELS.items()
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() in QUEUE_LABELS:
+            return selectors.in_queue(queryset, self.value())
+        return queryset
+
+
+class ClassificationInline(ReadOnlyInline):
+    model = Classification
+    fields = shown_all("model_version", "toxicity", "spam", "language", "labels", "created_at")
+    readonly_fields = fields
+
+
+class ReportInline(ReadOnlyInline):
+    model = Report
+    fields = shown_all("reason", "text", "reporter_id", "created_at", "resolved_at")
+    readonly_fields = fields
+
+
+class EventInline(ReadOnlyInline):
+    model = ModerationEvent
+    fk_name = "comment"
+    fields = shown_all(
+        "created_at", "actor", "moderator", "action", "from_status", "to_status", "reason", "note"
+    )
+    readonly_fields = fields
+    verbose_name_plural = _("event trail")
+
+
+# --- bulk actions --------------------------------------------------------------------------------
+
+
+def _decide(modeladmin, request, queryset, action: str, reason: str = "") -> None:
+    ids = list(queryset.values_list("pk", flat=True))
+    try:
+        services.comments_bulk_decide(comment_ids=ids, action=action, moderator=request.user, reason=reason)
+    except VigieError as exc:
+        modeladmin.message_user(request, exc.message, level=messages.ERROR)
+        return
+    modeladmin.message_user(request, _decision_message(len(ids), action, reason))
+
+
+def _decision_message(n: int, action: str, reason: str = "") -> str:
+    if action == "approve":
+        return gettext("%(n)d comment(s) approved.") % {"n": n}
+    label = RejectReason(reason).label if reason in RejectReason.values else reason
+    return gettext("%(n)d comment(s) rejected (%(reason)s).") % {"n": n, "reason": label}
+
+
+def _reject_action(reason: RejectReason):
+    def action(modeladmin, request, queryset: QuerySet):
+        _decide(modeladmin, request, queryset, "reject", reason.value)
+
+    action.__name__ = f"reject_{reason.value}"
+    return admin.action(
+        description=format_lazy(_("Reject the selected comments: {reason}"), reason=reason.label),
+        permissions=["moderate"],
+    )(action)
+
+
+REJECT_ACTIONS = [_reject_action(reason) for reason in RejectReason]
+
+
+@admin.register(Comment)
+class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
+    change_form_template = "admin/moderation/comment/change_form.html"
+    change_list_template = "admin/moderation/comment/change_list.html"
+    list_display = [
+        "id",
+        "short_body",
+        shown("status"),
+        "score",
+        "toxicity_display",
+        "spam_display",
+        shown("open_reports"),
+        shown("site"),
+        shown("article"),
+        shown("author"),
+        shown("created_at"),
+    ]
+    list_display_links = ["id", "short_body"]
+    list_filter = [
+        QueueFilter,
+        titled("status"),
+        titled("site"),
+        titled("language"),
+        titled("article__moderation_mode"),
+    ]
+    search_fields = ["body", "author__name", "author__external_id", "article__title", "article__external_id"]
+    list_select_related = ["site", "article", "author"]
+    list_per_page = 50
+    date_hierarchy = "created_at"
+    inlines = [ReportInline, ClassificationInline, EventInline]
+    actions = ["approve", *REJECT_ACTIONS]
+    fields = [
+        "highlighted_body",
+        shown("status"),
+        "scores",
+        *shown_all(
+            "site", "article", "author", "parent", "language", "open_reports", "created_at", "decided_at"
+        ),
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Nothing on a comment is edited by hand: decisions are the buttons and actions.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_object(self, request, object_id, from_field=None):
+        comment = super().get_object(request, object_id, from_field)
+        if comment is not None:  # the change form reads them twice (body, scores)
+            prefetch_related_objects([comment], "classifications")
+        return comment
+
+    def get_ordering(self, request):
+        if request.GET.get("queue") in SCORED_QUEUES or request.GET.get("status__exact") == "held":
+            return ["-priority", "id"]
+        return ["-created_at", "-id"]
+
+    # -- columns and fields --
+
+    @admin.display(description=_("comment"))
+    def short_body(self, comment: Comment) -> str:
+        return comment.body[:80] + ("…" if len(comment.body) > 80 else "")
+
+    @admin.display(description=_("score"), ordering="priority")
+    def score(self, comment: Comment) -> str:
+        return number_format(comment.priority, 2)
+
+    @admin.display(description=_("toxicity"), ordering="toxicity")
+    def toxicity_display(self, comment: Comment) -> str:
+        return "–" if comment.toxicity is None else number_format(comment.toxicity, 2)
+
+    @admin.display(description=_("spam"), ordering="spam")
+    def spam_display(self, comment: Comment) -> str:
+        return "–" if comment.spam is None else number_format(comment.spam, 2)
+
+    @admin.display(description=_("comment"))
+    def highlighted_body(self, comment: Comment) -> SafeString:
+        classification = latest_classification(comment)
+        if classification is None:
+            return format_html('<div class="vigie-body">{}</div>', comment.body)
+        scores = {"toxicity": classification.toxicity, "spam": classification.spam}
+        return format_html(
+            '<div class="vigie-body">{}</div>',
+            # Published comments are explained on demand (the worker skips them).
+            highlight(comment.body, services.explanation_of(classification, comment.body), scores),
+        )
+
+    @admin.display(description=_("scores"))
+    def scores(self, comment: Comment) -> SafeString:
+        classification = latest_classification(comment)
+        if classification is None:
+            return format_html("<span>{}</span>", _("not classified yet"))
+        return format_html(
+            '<span class="vigie-score">{} {}</span> <span class="vigie-score">{} {}</span> '
+            '<span class="vigie-model">{} {}</span>',
+            _("toxicity"),
+            number_format(classification.toxicity, 2),
+            _("spam"),
+            number_format(classification.spam, 2),
+            _("model"),
+            classification.model_version,
+        )
+
+    # -- the workbench views --
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:comment_id>/decide/", view(self.decide_view), name="moderation_comment_decide"),
+            path(
+                "author/<int:author_id>/<str:action>/",
+                view(self.author_view),
+                name="moderation_comment_author",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and can_moderate(request.user):
+            context.update(self._workbench_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        counts = queue_counts(request)
+        current = request.GET.get("queue", "")
+        extra_context["vigie_queues"] = [
+            {"key": key, "label": label, "count": counts[key], "current": key == current}
+            for key, label in QUEUE_LABELS.items()
+        ]
+        extra_context["vigie_dashboard_url"] = reverse("vigie-dashboard")
+        if current in QUEUE_LABELS:
+            extra_context["title"] = gettext("Comments: %(queue)s") % {"queue": QUEUE_LABELS[current]}
+        return super().changelist_view(request, extra_context)
+
+    def _workbench_context(self, request, comment: Comment) -> dict:
+        author = comment.author
+        moves = Comment.TRANSITIONS[comment.status]
+        can_approve, can_reject = Comment.Status.APPROVED in moves, Comment.Status.REJECTED in moves
+        return {
+            "vigie_comment": comment,
+            "vigie_author": author,
+            "vigie_can_approve": can_approve,
+            "vigie_can_reject": can_reject,
+            "vigie_reject_reasons": RejectReason.choices,
+            "vigie_reports": list(comment.reports.order_by("created_at")),
+            "vigie_history": selectors.author_recent_comments(author=author, exclude_id=comment.pk, limit=8),
+            "vigie_author_actions": [
+                (action, label)
+                for action, label in AUTHOR_ACTION_BUTTONS.items()
+                if author.status != services.AUTHOR_ACTIONS[action][0]
+            ],
+            "vigie_decide_url": reverse("admin:moderation_comment_decide", args=[comment.pk]),
+        }
+
+    def _require_moderator(self, request):
+        if not self.has_moderate_permission(request):
+            raise PermissionDenied
+
+    def decide_view(self, request, comment_id: int):
+        """One click: approve, or reject with a reason, then on to the next held comment."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        self._require_moderator(request)
+        action, reason = request.POST.get("action"), request.POST.get("reason", "")
+        if action not in ("approve", "reject") or (action == "reject" and reason not in RejectReason.values):
+            messages.error(request, gettext("Choose approve, or reject with a reason."))
+            return HttpResponseRedirect(reverse("admin:moderation_comment_change", args=[comment_id]))
+        try:
+            services.comments_bulk_decide(
+                comment_ids=[comment_id],
+                action=action,
+                moderator=request.user,
+                reason=reason if action == "reject" else "",
+                note=request.POST.get("note", "")[:2000],
+            )
+        except NotFound:
+            raise Http404(gettext("No such comment.")) from None
+        except VigieError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("admin:moderation_comment_change", args=[comment_id]))
+        if action == "approve":
+            done = gettext("Comment #%(id)d approved.") % {"id": comment_id}
+        else:
+            done = gettext("Comment #%(id)d rejected (%(reason)s).") % {
+                "id": comment_id,
+                "reason": RejectReason(reason).label,
+            }
+        messages.success(request, done)
+        return HttpResponseRedirect(self._next_url(request, comment_id))
+
+    def _next_url(self, request, comment_id: int) -> str:
+        following = (
+            selectors.review_queue(user=request.user, queue="held")
+            .exclude(pk=comment_id)
+            .order_by("-priority", "id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if following is not None:
+            return reverse("admin:moderation_comment_change", args=[following])
+        return reverse("admin:moderation_comment_changelist") + "?queue=held"
+
+    def author_view(self, request, author_id: int, action: str):
+        """Ban, pre-moderate or restore a comment's author, then back where the moderator was."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        self._require_moderator(request)
+        if action not in services.AUTHOR_ACTIONS:
+            raise Http404
+        try:
+            author = services.author_set_status(
+                author_id=author_id,
+                action=action,
+                moderator=request.user,
+                reason=request.POST.get("reason", ""),
+            )
+        except NotFound:
+            raise Http404(gettext("No such author.")) from None
+        messages.success(
+            request,
+            gettext("%(author)s: %(status)s.")
+            % {"author": author.name, "status": author.get_status_display()},
+        )
+        next_url = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+            next_url = reverse("admin:moderation_author_change", args=[author_id])
+        return HttpResponseRedirect(next_url)
+
+    # -- bulk actions --
+
+    @admin.action(description=_("Approve the selected comments"), permissions=["moderate"])
+    def approve(self, request, queryset: QuerySet):
+        _decide(self, request, queryset, "approve")

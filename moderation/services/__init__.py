@@ -1,0 +1,34 @@
+"""Every write Vigie makes. Views, admin actions, tasks and commands only call these.
+
+Each function takes keyword-only arguments, runs in one transaction, and writes a
+ModerationEvent for each status change in that same transaction. One module per entity;
+callers import from the package (``from moderation import services``).
+"""
+
+from django.db import transaction  # noqa: F401 - tests patch services.transaction.on_commit
+
+from moderation.services.authors import (  # noqa: F401
+    AUTHOR_ACTIONS,
+    author_ban,
+    author_premoderate,
+    author_restore,
+    author_set_status,
+)
+from moderation.services.classification import (  # noqa: F401
+    comments_classify,
+    explanation_of,
+    get_model,
+    site_thresholds,
+)
+from moderation.services.comments import (  # noqa: F401
+    comment_create,
+    comments_sweep_received,
+    enqueue_classification,
+)
+from moderation.services.decisions import (  # noqa: F401
+    comment_approve,
+    comment_reject,
+    comments_bulk_decide,
+)
+from moderation.services.reports import report_create  # noqa: F401
+from moderation.services.sites import article_upsert, site_create, site_rotate_key  # noqa: F401

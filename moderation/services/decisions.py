@@ -1,0 +1,114 @@
+"""Moderators' decisions on comments, one or many at once, all or nothing."""
+
+import logging
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from moderation.errors import InvalidTransition, NotFound, VigieError
+from moderation.models import (
+    Author,
+    Comment,
+    ModerationEvent,
+    Report,
+)
+from moderation.selectors import moderator_sites
+
+log = logging.getLogger(__name__)
+Status = Comment.Status
+
+
+def comment_approve(*, comment_id: int, moderator, reason: str = "", note: str = "") -> Comment:
+    return comments_bulk_decide(
+        comment_ids=[comment_id], action="approve", moderator=moderator, reason=reason, note=note
+    )[0]
+
+
+def comment_reject(*, comment_id: int, moderator, reason: str = "", note: str = "") -> Comment:
+    return comments_bulk_decide(
+        comment_ids=[comment_id], action="reject", moderator=moderator, reason=reason, note=note
+    )[0]
+
+
+_ACTION_STATUS = {
+    "approve": (Status.APPROVED, ModerationEvent.Action.APPROVE),
+    "reject": (Status.REJECTED, ModerationEvent.Action.REJECT),
+    "hold": (Status.HELD, ModerationEvent.Action.HOLD),
+}
+
+
+def comments_bulk_decide(
+    *, comment_ids: Sequence[int], action: str, moderator, reason: str = "", note: str = ""
+) -> list[Comment]:
+    """Apply one moderator decision to every comment, or to none of them.
+
+    Every comment must exist within the moderator's sites and be allowed to make the move;
+    otherwise nothing is changed and the error names the offending ids.
+    """
+
+    if action not in _ACTION_STATUS:
+        raise VigieError(f"Unknown action {action!r}.", fields={"action": ["Unknown action."]})
+    to_status, event_action = _ACTION_STATUS[action]
+    ids = list(dict.fromkeys(comment_ids))
+    now = timezone.now()
+    with transaction.atomic():
+        comments = list(
+            Comment.objects.select_for_update(of=("self",))
+            .select_related("author")
+            .filter(pk__in=ids, site__in=moderator_sites(moderator))
+            .order_by("pk")
+        )
+        found = {c.pk for c in comments}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFound(f"No comment(s) {missing}.", fields={"ids": [f"Not found: {missing}"]})
+        refused = [c.pk for c in comments if to_status not in Comment.TRANSITIONS[c.status]]
+        if refused:
+            raise InvalidTransition(
+                f"Cannot {action} comment(s) {refused} from their current status.",
+                fields={"ids": [f"Cannot {action}: {refused}"]},
+            )
+        for comment in comments:
+            _transition(comment, to_status, event_action, moderator, reason, note, now)
+    return comments
+
+
+def _transition(comment, to_status, event_action, moderator, reason, note, now) -> None:
+    from_status = comment.status
+    comment.status = to_status
+    comment.updated_at = now
+    update = {"status": to_status, "updated_at": now}
+    if to_status in (Status.APPROVED, Status.REJECTED):
+        comment.decided_at = now
+        comment.open_reports = 0
+        update.update(decided_at=now, open_reports=0)
+        Report.objects.filter(comment=comment, resolved_at__isnull=True).update(resolved_at=now)
+    Comment.objects.filter(pk=comment.pk).update(**update)
+    _count_author_decision(comment.author_id, from_status, to_status)
+    ModerationEvent.objects.create(
+        comment=comment,
+        actor=ModerationEvent.Actor.MODERATOR,
+        moderator=moderator,
+        action=event_action,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason[:200],
+        note=note,
+    )
+
+
+def _count_author_decision(author_id: int, from_status: str, to_status: str) -> None:
+    changes = {}
+    for status, field, sign in (
+        (Status.APPROVED, "approved_count", 1),
+        (Status.REJECTED, "rejected_count", 1),
+    ):
+        if to_status == status:
+            changes[field] = F(field) + sign
+        elif from_status == status:
+            changes[field] = Greatest(F(field) - sign, 0)
+    if changes:
+        Author.objects.filter(pk=author_id).update(**changes)
