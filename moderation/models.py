@@ -293,3 +293,111 @@ class ModerationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.from_status}->{self.to_status}"
+
+
+# --- webhooks: the site's endpoints and the outbox of deliveries to them ----------------------
+
+
+class WebhookEventType(models.TextChoices):
+    COMMENT_PUBLISHED = "comment.published", "comment.published"
+    COMMENT_HELD = "comment.held", "comment.held"
+    COMMENT_REJECTED = "comment.rejected", "comment.rejected"
+    COMMENT_APPROVED = "comment.approved", "comment.approved"
+    COMMENT_EDITED = "comment.edited", "comment.edited"
+    COMMENT_DELETED = "comment.deleted", "comment.deleted"
+    REPORT_CREATED = "report.created", "report.created"
+    AUTHOR_STATUS_CHANGED = "author.status_changed", "author.status_changed"
+    NOTICE_DECIDED = "notice.decided", "notice.decided"
+    APPEAL_DECIDED = "appeal.decided", "appeal.decided"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of the site's that receives the events it subscribed to, signed with its secret."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.CharField(_("URL"), max_length=2000)
+    events = models.JSONField(_("events"), default=list)
+    # Kept as given (whsec_...): signing needs the secret itself, so it cannot be hashed.
+    secret = models.CharField(max_length=100, editable=False)
+    # Set at the first failed attempt after a success; an endpoint still failing
+    # VIGIE_WEBHOOK_RETRY_HOURS later is disabled.
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        indexes = [
+            # services.webhooks: a site's enabled endpoints, asked once per change or batch.
+            models.Index(
+                fields=["site"], condition=models.Q(disabled_at__isnull=True), name="webhook_endpoint_enabled"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: the outbox row, written in the transaction of the change.
+
+    The body is serialised once, so every retry sends the same bytes under the same
+    ``message_id`` (the ``webhook-id`` header); only the timestamp and signature are new.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed")
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event_type = models.CharField(_("event"), max_length=40, choices=WebhookEventType.choices)
+    message_id = models.CharField(_("webhook-id"), max_length=40, unique=True)
+    body = models.TextField(_("body"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # When the sweep (re)sends it: the next retry, or when a lost task is given up for lost.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # Set while a worker sends it: no other worker claims it before then.
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    retry_until = models.DateTimeField(_("retry until"))
+    created_at = models.DateTimeField(_("created at"))
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [
+            # services.webhooks_sweep: pending deliveries due, oldest first.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="webhook_delivery_due",
+            ),
+            # admin: an endpoint's deliveries, newest first.
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_endpoint"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.message_id}"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP call of a delivery: what the receiver answered, or why there was no answer."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    started_at = models.DateTimeField(_("started at"))
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"))
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    # A short excerpt only: a receiver's answer is not ours to keep.
+    response_excerpt = models.CharField(_("response"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.status_code or self.error}"

@@ -18,6 +18,7 @@ from moderation.models import (
     RejectReason,
     Report,
     Site,
+    WebhookEndpoint,
 )
 
 Status = Comment.Status
@@ -265,3 +266,7 @@ def decision_labels() -> Iterator[tuple[str, str, int | None, int | None]]:
             yield text, language, 1, None
         elif event.reason == RejectReason.SPAM:
             yield text, language, None, 1
+
+
+def webhook_endpoints_for_site(*, site: Site) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(site=site).order_by("id")

@@ -33,3 +33,36 @@ def classify_comment(comment_id: int) -> int:
 def sweep_received() -> int:
     """Periodic safety net (Celery beat): re-enqueue comments stuck in `received`."""
     return services.comments_sweep_received()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=5,
+)
+def deliver_webhook(delivery_id: int) -> str:
+    """One attempt at one webhook delivery. Idempotent: a delivered or claimed one is skipped.
+
+    A failed HTTP call is not a task retry: the service schedules the next attempt in the
+    database (next_attempt_at) and the sweep sends it when due, whatever the broker lost.
+    """
+    return services.webhook_deliver(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deliver_webhooks(delivery_ids: list[int]) -> int:
+    """Fan a batch of deliveries out into one task each (the classifier publishes only this)."""
+    for delivery_id in delivery_ids:
+        deliver_webhook.delay(delivery_id)
+    return len(delivery_ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_webhooks() -> int:
+    """Periodic (Celery beat): enqueue webhook retries that are due and deliveries a task lost."""
+    return services.webhooks_sweep()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -261,6 +262,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "moderation.tasks.sweep_received",
         "schedule": timedelta(seconds=env_int("VIGIE_SWEEP_INTERVAL", 60, minimum=1)),
     },
+    # Sends webhook retries when they fall due, and deliveries whose task was lost.
+    "sweep-webhooks": {
+        "task": "moderation.tasks.sweep_webhooks",
+        "schedule": timedelta(seconds=env_int("VIGIE_WEBHOOK_SWEEP_INTERVAL", 10, minimum=1)),
+    },
+}
+# Webhook deliveries wait on other sites' servers: their own queue, so that production can
+# give them workers of their own (`-Q webhooks`). A worker started without -Q consumes every
+# queue listed here, so the embedded single worker delivers them too.
+CELERY_TASK_QUEUES = [
+    Queue("celery", routing_key="celery"),
+    Queue("webhooks", routing_key="webhooks"),
+]
+CELERY_TASK_ROUTES = {
+    f"moderation.tasks.{name}": {"queue": "webhooks", "routing_key": "webhooks"}
+    for name in ("deliver_webhook", "deliver_webhooks")
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Keep a worker's database connection across tasks (Celery closes it after every task
@@ -310,6 +327,13 @@ VIGIE_SWEEP_AFTER_SECONDS = env_int("VIGIE_SWEEP_AFTER_SECONDS", 60, minimum=1)
 # under 0.1 s.
 VIGIE_CLASSIFY_BATCH = env_int("VIGIE_CLASSIFY_BATCH", 128, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = VIGIE_MAX_REQUEST_BYTES
+# Webhooks: receivers on loopback/private addresses are refused unless this is set (tests and
+# the embedded `manage.py serve` set it); a delivery is retried, with exponential backoff,
+# for VIGIE_WEBHOOK_RETRY_HOURS, and an endpoint failing that long is disabled.
+VIGIE_WEBHOOK_ALLOW_PRIVATE = env_bool("VIGIE_WEBHOOK_ALLOW_PRIVATE", False)
+VIGIE_WEBHOOK_TIMEOUT = env_int("VIGIE_WEBHOOK_TIMEOUT", 5, minimum=1)
+VIGIE_WEBHOOK_RETRY_HOURS = env_int("VIGIE_WEBHOOK_RETRY_HOURS", 24, minimum=1)
+VIGIE_WEBHOOKS_PER_SITE = env_int("VIGIE_WEBHOOKS_PER_SITE", 10, minimum=1)
 
 LOGGING = {
     "version": 1,

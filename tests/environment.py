@@ -47,3 +47,5 @@ if DATABASE_URL:
 # need Redis get its URL from this module and hand it to the processes they start.
 os.environ.pop("REDIS_URL", None)
 os.environ.setdefault("VIGIE_VAR_DIR", os.path.join(os.getcwd(), "var", "test"))
+# Test receivers listen on 127.0.0.1; the refusal of private addresses is tested with it off.
+os.environ.setdefault("VIGIE_WEBHOOK_ALLOW_PRIVATE", "1")

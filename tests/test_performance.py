@@ -7,7 +7,7 @@ make them possible from regressing.
 import pytest
 
 from moderation import services
-from moderation.models import Classification, Comment, ModerationEvent
+from moderation.models import Classification, Comment, ModerationEvent, WebhookDelivery
 from tests.conftest import set_status
 from tests.tiny_model import write_tiny_model
 
@@ -33,16 +33,26 @@ def _post(make_comment, n, *, rude_every=0, prefix="c"):
 
 def test_it_classifies_a_batch_in_as_many_queries_as_one_comment(make_comment, django_assert_num_queries):
     # claim the given id, claim the others, update the comments, insert the classifications,
-    # insert the events, count the authors' rejections; plus a savepoint and its release
-    # (the test runs in a transaction).
+    # insert the events, look for webhook endpoints, count the authors' rejections; plus a
+    # savepoint and its release (the test runs in a transaction).
     [one] = _post(make_comment, 1, rude_every=1, prefix="one")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert services.comments_classify(comment_ids=[one.pk]) == 1
     many = _post(make_comment, 40, rude_every=3, prefix="many")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert services.comments_classify(comment_ids=[many[0].pk], batch_size=100) == 40
     assert Classification.objects.count() == ModerationEvent.objects.count() == 41
     assert not Comment.objects.filter(status=S.RECEIVED).exists()
+
+
+def test_a_batch_with_a_webhook_endpoint_costs_one_insert_more(site, make_comment, django_assert_num_queries):
+    services.webhook_endpoint_create(
+        site=site, url="https://93.184.215.14/hooks", events=["comment.published"]
+    )
+    many = _post(make_comment, 40, rude_every=3, prefix="hooked")
+    with django_assert_num_queries(10):  # the nine above, and one insert of the deliveries
+        assert services.comments_classify(comment_ids=[many[0].pk], batch_size=100) == 40
+    assert WebhookDelivery.objects.count() == 40 - 14  # the published ones, subscribed to
 
 
 def test_a_batch_writes_each_verdict_once_with_its_scores(make_comment):

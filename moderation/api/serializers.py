@@ -6,7 +6,15 @@ from django.conf import settings
 from rest_framework import serializers
 
 from moderation import services
-from moderation.models import Article, Comment, ModerationMode, RejectReason, Report
+from moderation.models import (
+    Article,
+    Comment,
+    ModerationMode,
+    RejectReason,
+    Report,
+    WebhookEndpoint,
+    WebhookEventType,
+)
 
 # C0/C1 control characters other than tab, newline and carriage return; NUL among them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -54,6 +62,36 @@ class ExternalId(Text):
 
 
 # --- site API ---------------------------------------------------------------------------------
+
+
+class WebhookInput(StrictSerializer):
+    # The address checks (scheme, public host) are the service's: it resolves the host.
+    url = Text(max_length=services.webhooks.MAX_URL_LENGTH)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEventType.values),
+        allow_empty=False,
+        max_length=len(WebhookEventType.values),
+    )
+
+
+class WebhookOutput(serializers.ModelSerializer):
+    disabled = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "events", "disabled", "created_at"]
+
+    def get_disabled(self, endpoint) -> bool:
+        return endpoint.disabled_at is not None
+
+
+class WebhookCreatedOutput(WebhookOutput):
+    """The one answer that carries the secret: it is never shown again."""
+
+    secret = serializers.CharField(source="_secret")
+
+    class Meta(WebhookOutput.Meta):
+        fields = [*WebhookOutput.Meta.fields, "secret"]
 
 
 class ArticleInput(StrictSerializer):
@@ -109,6 +147,7 @@ class CommentStatusOutput(serializers.Serializer):
     visible = serializers.BooleanField(source="is_visible")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
 
 class VisibleCommentOutput(serializers.Serializer):
     """A comment in the reader's thread, with its visible replies nested."""

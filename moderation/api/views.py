@@ -379,3 +379,31 @@ class StatsView(ModeratorView):
             user=request.user, days=int(days), site_id=int(site) if site else None
         )
         return Response(stats)
+
+
+# --- webhooks (site API) ----------------------------------------------------------------------
+
+
+class WebhooksView(SiteView):
+    @extend_schema(responses={200: s.WebhookOutput(many=True), **ERRORS})
+    def get(self, request):
+        endpoints = selectors.webhook_endpoints_for_site(site=request.auth)
+        return Response(s.WebhookOutput(endpoints, many=True).data)
+
+    @extend_schema(request=s.WebhookInput, responses={201: s.WebhookCreatedOutput, **ERRORS})
+    def post(self, request):
+        data = _validated(s.WebhookInput, request.data)
+        endpoint, secret = services.webhook_endpoint_create(
+            site=request.auth, url=data["url"], events=data["events"]
+        )
+        endpoint._secret = secret
+        return Response(s.WebhookCreatedOutput(endpoint).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookView(SiteView):
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request, webhook_id: int):
+        if webhook_id > 2**62:
+            raise NotFound("No such webhook.")
+        services.webhook_endpoint_delete(site=request.auth, endpoint_id=webhook_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -32,3 +32,17 @@ from moderation.services.decisions import (  # noqa: F401
 )
 from moderation.services.reports import report_create  # noqa: F401
 from moderation.services.sites import article_upsert, site_create, site_rotate_key  # noqa: F401
+from moderation.services.webhooks import (  # noqa: F401
+    COMMENT_STATUS_EVENTS,
+    check_webhook_url,
+    enqueue_deliveries,
+    webhook_comment_data,
+    webhook_deliver,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_enable,
+    webhook_event_record,
+    webhook_events_record,
+    webhooks_redeliver,
+    webhooks_sweep,
+)

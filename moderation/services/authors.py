@@ -9,8 +9,10 @@ from moderation.models import (
     Author,
     Comment,
     ModerationEvent,
+    WebhookEventType,
 )
 from moderation.selectors import moderator_sites
+from moderation.services.webhooks import webhook_event_record
 
 log = logging.getLogger(__name__)
 Status = Comment.Status
@@ -29,7 +31,8 @@ def author_set_status(*, author_id: int, action: str, moderator, reason: str = "
     new_status, event_action = AUTHOR_ACTIONS[action]
     with transaction.atomic():
         author = (
-            Author.objects.select_for_update()
+            Author.objects.select_for_update(of=("self",))
+            .select_related("site")
             .filter(pk=author_id, site__in=moderator_sites(moderator))
             .first()
         )
@@ -47,6 +50,16 @@ def author_set_status(*, author_id: int, action: str, moderator, reason: str = "
             to_status=new_status,
             reason=reason[:200],
             note=note,
+        )
+        webhook_event_record(
+            site=author.site,
+            type=WebhookEventType.AUTHOR_STATUS_CHANGED,
+            data={
+                "author_id": author.external_id,
+                "status": new_status,
+                "previous_status": old_status,
+                "reason": reason[:200],
+            },
         )
     return author
 

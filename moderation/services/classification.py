@@ -17,6 +17,7 @@ from moderation.models import (
     ModerationMode,
     Site,
 )
+from moderation.services.webhooks import COMMENT_STATUS_EVENTS, webhook_comment_data, webhook_events_record
 
 log = logging.getLogger(__name__)
 Status = Comment.Status
@@ -79,7 +80,7 @@ def comments_classify(*, comment_ids: Sequence[int], batch_size: int | None = No
 
 
 def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
-    classifications, events = [], []
+    classifications, events, webhooks = [], [], []
     rejected_by_author: Counter = Counter()
     for comment, score in zip(comments, scores, strict=True):
         site, article, author = comment.site, comment.article, comment.author
@@ -128,9 +129,19 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
                 created_at=now,
             )
         )
+        webhooks.append(
+            (
+                site,
+                COMMENT_STATUS_EVENTS[verdict.status],
+                webhook_comment_data(
+                    comment, reason=verdict.reason[:200], actor=ModerationEvent.Actor.CLASSIFIER
+                ),
+            )
+        )
     _update_classified(comments)
     Classification.objects.bulk_create(classifications)
     ModerationEvent.objects.bulk_create(events)
+    webhook_events_record(webhooks)
     if rejected_by_author:
         with connection.cursor() as cursor:
             cursor.executemany(

@@ -16,6 +16,7 @@ from moderation.models import (
     Report,
 )
 from moderation.selectors import moderator_sites
+from moderation.services.webhooks import COMMENT_STATUS_EVENTS, webhook_comment_data, webhook_event_record
 
 log = logging.getLogger(__name__)
 Status = Comment.Status
@@ -57,7 +58,7 @@ def comments_bulk_decide(
     with transaction.atomic():
         comments = list(
             Comment.objects.select_for_update(of=("self",))
-            .select_related("author")
+            .select_related("author", "article", "site")
             .filter(pk__in=ids, site__in=moderator_sites(moderator))
             .order_by("pk")
         )
@@ -97,6 +98,11 @@ def _transition(comment, to_status, event_action, moderator, reason, note, now) 
         to_status=to_status,
         reason=reason[:200],
         note=note,
+    )
+    webhook_event_record(
+        site=comment.site,
+        type=COMMENT_STATUS_EVENTS[to_status],
+        data=webhook_comment_data(comment, reason=reason[:200], actor=ModerationEvent.Actor.MODERATOR),
     )
 
 

@@ -12,7 +12,9 @@ from moderation.models import (
     ModerationEvent,
     Report,
     Site,
+    WebhookEventType,
 )
+from moderation.services.webhooks import webhook_comment_data, webhook_event_record
 
 log = logging.getLogger(__name__)
 Status = Comment.Status
@@ -25,6 +27,7 @@ def report_create(
     with transaction.atomic():
         comment = (
             Comment.objects.select_for_update(of=("self",))
+            .select_related("article", "author")
             .filter(pk=comment_id, site=site, status__in=Comment.VISIBLE)
             .first()
         )
@@ -46,4 +49,21 @@ def report_create(
                 to_status=Status.HELD,
                 reason=f"{comment.open_reports} reader reports",
             )
+            comment.status = Status.HELD
+            webhook_event_record(
+                site=site,
+                type=WebhookEventType.COMMENT_HELD,
+                data=webhook_comment_data(
+                    comment,
+                    reason=f"{comment.open_reports} reader reports",
+                    actor=ModerationEvent.Actor.READERS,
+                ),
+            )
+        webhook_event_record(
+            site=site,
+            type=WebhookEventType.REPORT_CREATED,
+            data=webhook_comment_data(
+                comment, reason=report.reason, report_id=report.pk, open_reports=comment.open_reports
+            ),
+        )
     return report

@@ -6,6 +6,7 @@ runs embedded (SQLite, filesystem broker under var/); with DATABASE_URL / REDIS_
 them. Production runs gunicorn, `celery worker` and `celery beat` under its own supervisor.
 """
 
+import os
 import secrets
 import signal
 import subprocess
@@ -57,6 +58,8 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
 
     def handle(self, port, host, web_workers, concurrency, **options):
+        # On one machine the site's webhook receiver is usually on it too (127.0.0.1).
+        os.environ.setdefault("VIGIE_WEBHOOK_ALLOW_PRIVATE", "1")
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         site, key, password = demo_credentials()
