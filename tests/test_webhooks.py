@@ -542,3 +542,73 @@ def test_with_redis_down_while_a_comment_is_decided_the_event_still_arrives(
         delivery.message_id,
     )
     assert len(set(receiver.ids())) == 2
+
+
+# --- the admin ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def modo(client, moderator):
+    client.force_login(moderator)
+    return client
+
+
+def test_the_admin_flags_a_disabled_endpoint_in_french(modo, site, other_site, endpoint_and_secret):
+    from django.urls import reverse
+
+    endpoint, _ = endpoint_and_secret("https://93.184.215.14/broken")
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(disabled_at=timezone.now())
+    services.webhook_endpoint_create(site=other_site, url="https://93.184.215.14/theirs", events=EVENTS)
+    response = modo.get(reverse("admin:moderation_webhookendpoint_changelist"))
+    assert response.status_code == 200
+    assert [e.pk for e in response.context["cl"].result_list] == [endpoint.pk]  # not the other site's
+    html = response.content.decode()
+    assert "⚠ désactivé" in html
+    assert "Réactiver les points de réception sélectionnés" in html
+    disabled = modo.get(reverse("admin:moderation_webhookendpoint_changelist"), {"state": "disabled"})
+    assert [e.pk for e in disabled.context["cl"].result_list] == [endpoint.pk]
+
+
+def test_a_moderator_redelivers_from_the_admin(
+    modo, httpserver, site, other_site, endpoint_and_secret, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    receiver = Receiver(httpserver)
+    endpoint_and_secret(receiver.url)
+    services.webhook_event_record(site=site, type="comment.held", data={"comment_id": 1})
+    services.webhook_endpoint_create(site=other_site, url=receiver.url, events=EVENTS)
+    services.webhook_event_record(site=other_site, type="comment.held", data={"comment_id": 2})
+    mine, theirs = WebhookDelivery.objects.order_by("pk")
+    WebhookDelivery.objects.update(status=D.FAILED, next_attempt_at=None)
+    changelist = reverse("admin:moderation_webhookdelivery_changelist")
+
+    page = modo.get(changelist)
+    assert [d.pk for d in page.context["cl"].result_list] == [mine.pk]
+    assert "Renvoyer les événements sélectionnés" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = modo.post(changelist, {"action": "redeliver", "_selected_action": [mine.pk, theirs.pk]})
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.status, theirs.status) == (D.DELIVERED, D.FAILED)  # another site's is out of reach
+    assert receiver.ids() == [mine.message_id]
+    detail = modo.get(reverse("admin:moderation_webhookdelivery_change", args=[mine.pk]))
+    assert detail.status_code == 200 and "merci" in detail.content.decode()  # the attempt log
+    assert modo.get(reverse("admin:moderation_webhookdelivery_change", args=[theirs.pk])).status_code == 302
+
+
+def test_the_admin_enables_an_endpoint_again(modo, site, endpoint_and_secret):
+    from django.urls import reverse
+
+    endpoint, _ = endpoint_and_secret("https://93.184.215.14/broken")
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        disabled_at=timezone.now(), failing_since=timezone.now() - timedelta(days=1)
+    )
+    response = modo.post(
+        reverse("admin:moderation_webhookendpoint_changelist"),
+        {"action": "enable", "_selected_action": [endpoint.pk]},
+    )
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert (endpoint.disabled_at, endpoint.failing_since) == (None, None)
