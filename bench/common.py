@@ -218,8 +218,12 @@ def gunicorn(env: dict, *, port: int, workers: int = WEB_WORKERS, name: str = "w
     return processes.gunicorn(env, port=port, workers=workers, log_path=LOG_DIR / f"{name}.log", extra=flags)
 
 
-def celery_worker(env: dict, *, name: str, concurrency: int = 2, pool: str = "prefork") -> subprocess.Popen:
+def celery_worker(
+    env: dict, *, name: str, concurrency: int = 2, pool: str = "prefork", queues: str | None = None
+) -> subprocess.Popen:
     flags = ("--loglevel=WARNING", f"--pool={pool}", "--without-heartbeat")
+    if queues:
+        flags += (f"--queues={queues}",)
     return processes.celery_worker(
         env, name=name, concurrency=concurrency, log_path=LOG_DIR / f"{name}.log", extra=flags
     )

@@ -25,11 +25,15 @@ from bench.common import say  # noqa: E402
 CONFIGS = common.CONFIGS
 
 
-def drain_once(label: str, extra: dict, count: int, *, max_seconds: float = 600) -> dict:
+def drain_once(
+    label: str, extra: dict, count: int, *, max_seconds: float = 600, prepare=None, queues: str | None = None
+) -> dict:
     """Pre-queue ``count`` comments, start the workers, time the drain.
 
     A slow configuration is stopped after ``max_seconds`` of work and its rate taken over
-    what it classified by then (its rate is steady: each task is one comment).
+    what it classified by then (its rate is steady: each task is one comment). ``prepare``
+    is called with the site before the comments are queued; ``queues`` limits the workers
+    to those Celery queues.
     """
     common.fresh_database()
     common.setup_django()
@@ -39,7 +43,9 @@ def drain_once(label: str, extra: dict, count: int, *, max_seconds: float = 600)
     from moderation.tasks import classify_comment
     from project.celery import app
 
-    _, _, article = common.seed_site()
+    site, _, article = common.seed_site()
+    if prepare is not None:
+        prepare(site)
     ids = common.insert_received(article, count)
     common.analyze()
     t0 = time.monotonic()
@@ -50,7 +56,9 @@ def drain_once(label: str, extra: dict, count: int, *, max_seconds: float = 600)
         f"  [{label}] {count} comments stored, {common.queue_length()} tasks queued "
         f"in {time.monotonic() - t0:.1f}s; starting 2 worker processes"
     )
-    worker = common.celery_worker(common.stack_env(**extra), name=f"drain-{label}", concurrency=2)
+    worker = common.celery_worker(
+        common.stack_env(**extra), name=f"drain-{label}", concurrency=2, queues=queues
+    )
     started = time.monotonic()
     waiting = Comment.objects.filter(status=Comment.Status.RECEIVED)
     first = Comment.objects.exclude(status=Comment.Status.RECEIVED)

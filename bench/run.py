@@ -34,7 +34,7 @@ RAW = common.VAR_DIR / "results.json"
 BEGIN = "<!-- bench/run.py: begin (generated, edits here are overwritten) -->"
 END = "<!-- bench/run.py: end -->"
 # The classifier's own benchmark (scoring speed vs scikit-learn) runs when it exists.
-MODULES = ["post", "drain", "latency", "reads", "classifier"]
+MODULES = ["post", "drain", "latency", "reads", "webhooks", "classifier"]
 
 
 NOTES = [

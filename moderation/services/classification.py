@@ -129,15 +129,16 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
                 created_at=now,
             )
         )
-        webhooks.append(
-            (
-                site,
-                COMMENT_STATUS_EVENTS[verdict.status],
-                webhook_comment_data(
-                    comment, reason=verdict.reason[:200], actor=ModerationEvent.Actor.CLASSIFIER
-                ),
+        if verdict.status in COMMENT_STATUS_EVENTS:  # a status sites are told about
+            webhooks.append(
+                (
+                    site,
+                    COMMENT_STATUS_EVENTS[verdict.status],
+                    webhook_comment_data(
+                        comment, reason=verdict.reason[:200], actor=ModerationEvent.Actor.CLASSIFIER
+                    ),
+                )
             )
-        )
     _update_classified(comments)
     Classification.objects.bulk_create(classifications)
     ModerationEvent.objects.bulk_create(events)

@@ -99,11 +99,12 @@ def _transition(comment, to_status, event_action, moderator, reason, note, now) 
         reason=reason[:200],
         note=note,
     )
-    webhook_event_record(
-        site=comment.site,
-        type=COMMENT_STATUS_EVENTS[to_status],
-        data=webhook_comment_data(comment, reason=reason[:200], actor=ModerationEvent.Actor.MODERATOR),
-    )
+    if to_status in COMMENT_STATUS_EVENTS:
+        webhook_event_record(
+            site=comment.site,
+            type=COMMENT_STATUS_EVENTS[to_status],
+            data=webhook_comment_data(comment, reason=reason[:200], actor=ModerationEvent.Actor.MODERATOR),
+        )
 
 
 def _count_author_decision(author_id: int, from_status: str, to_status: str) -> None:

@@ -13,6 +13,7 @@ before it is sent and a delivered one is never claimed again, so an event is not
 """
 
 import base64
+import http.client
 import ipaddress
 import json
 import logging
@@ -378,7 +379,7 @@ def _send(delivery: WebhookDelivery, now) -> tuple[int | None, str, str]:
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, _excerpt(exc), ""
-    except (OSError, ValueError) as exc:  # refused, timed out, TLS, DNS, a bad answer
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, timed out, TLS, a bad answer
         reason = getattr(exc, "reason", exc)
         return None, "", f"{type(exc).__name__}: {reason}"[:300]
 
