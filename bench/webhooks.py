@@ -7,11 +7,15 @@ in the same run. A posted comment is `received`, which is not an event: the path
 Drain: bench/drain.py's drain of pre-queued comments by 2 worker processes consuming the
 `celery` queue (production gives deliveries workers of their own, `-Q webhooks`), without
 and with an endpoint subscribed to every comment event: with it, every batch of verdicts
-also writes its outbox rows (one insert) and publishes one fan-out task. The ratio is the
+also writes its outbox row (one insert of the batch's events) and publishes one task that
+a webhook worker runs to expand it into deliveries. The ratio is the
 median of each run's with / without. Afterwards a `-Q webhooks` worker sends what the last
 run recorded to a receiver on 127.0.0.1, and every delivery is counted there.
 
-    python bench/webhooks.py [--quick] [--count N]
+Interleaved (first, and the steadier figure on a loaded machine): the same two costs in
+this process, alternating one call without and one with an endpoint (interleaved_figures).
+
+    python bench/webhooks.py [--quick] [--count N] [--interleaved-only]
 """
 
 from __future__ import annotations
@@ -125,8 +129,10 @@ def deliver_all(receiver: Receiver, *, timeout: float = 300) -> dict:
     from django.utils import timezone
 
     from moderation import services
-    from moderation.models import WebhookDelivery
+    from moderation.models import WebhookDelivery, WebhookEventBatch
 
+    for batch_id in WebhookEventBatch.objects.values_list("pk", flat=True):
+        services.webhook_batch_expand(batch_id=batch_id)  # what the fan-out tasks would have done
     pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
     total = pending.count()
     pending.update(next_attempt_at=timezone.now())
@@ -174,9 +180,11 @@ def drain_figure(*, runs: int, count: int, receiver: Receiver) -> dict:
             )
             results[label].append(outcome["rate"])
             if setups[label] is not None:
-                from moderation.models import WebhookDelivery
+                from moderation.models import WebhookDelivery, WebhookEventBatch
 
-                recorded = WebhookDelivery.objects.count()
+                recorded = WebhookDelivery.objects.count() + sum(
+                    len(b.events) for b in WebhookEventBatch.objects.all()
+                )
                 assert recorded == outcome["classified"], (recorded, outcome["classified"])
                 if run == runs - 1:  # before the next drain empties the database
                     delivery = deliver_all(receiver)
@@ -196,15 +204,107 @@ def drain_figure(*, runs: int, count: int, receiver: Receiver) -> dict:
     }
 
 
-def main(*, quick: bool = False, runs: int | None = None, count: int | None = None) -> dict:
+def interleaved_figures(*, quick: bool, receiver: Receiver) -> dict:
+    """The same two costs in one process, the two sides alternating call by call.
+
+    On a loaded shared machine the process figures above drift by more than the 5 % they
+    look for; alternating one POST (or one batch of verdicts) without and one with an
+    endpoint, many times, puts both sides under the same load. Times are wall clock per
+    call (PostgreSQL and Redis included), compared by their medians.
+    """
+    import statistics
+
+    common.fresh_database()
+    common.setup_django()
+    from rest_framework.test import APIClient
+
+    from moderation import services
+    from moderation.models import Comment
+
+    posts = 150 if quick else 500
+    batches = 15 if quick else 40
+    say(
+        f"== webhooks / interleaved, in process: {posts} POSTs and {batches} batches of 128 verdicts per side"
+    )
+    sides = {}
+    for label in ("no endpoint", "with an endpoint"):
+        site, key, article = common.seed_site(name=f"Bench {label}")
+        if label == "with an endpoint":
+            services.webhook_endpoint_create(site=site, url=receiver.url, events=ALL_EVENTS)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+        sides[label] = (site, article, client)
+    common.analyze()
+    timings: dict[str, dict[str, list]] = {label: {"post": [], "batch": []} for label in sides}
+
+    for i in range(posts + 20):  # the first 20 of each side warm up (imports, connections)
+        for label, (_, article, client) in sides.items() if i % 2 == 0 else reversed(sides.items()):
+            t0 = time.perf_counter()
+            response = client.post(
+                f"/api/v1/articles/{article.external_id}/comments",
+                {"author": {"id": f"u{i % 500}", "name": f"U{i % 500}"}, "body": common.body(i)},
+                format="json",
+            )
+            elapsed = time.perf_counter() - t0
+            assert response.status_code == 202, response.content
+            if i >= 20:
+                timings[label]["post"].append(elapsed)
+    Comment.objects.all().delete()
+    common.flush_redis()
+
+    waiting = {
+        label: common.insert_received(article, 128 * (batches + 2))
+        for label, (_, article, _) in sides.items()
+    }
+    common.analyze()
+    services.get_model()  # loaded once, as in a worker
+    for b in range(batches + 2):  # the first two of each side warm up
+        for label in list(sides) if b % 2 == 0 else list(reversed(sides)):
+            ids = waiting[label][128 * b : 128 * (b + 1)]
+            t0 = time.perf_counter()
+            assert services.comments_classify(comment_ids=ids, batch_size=128) == 128
+            elapsed = time.perf_counter() - t0
+            if b >= 2:
+                timings[label]["batch"].append(elapsed)
+    common.flush_redis()
+
+    figures = {}
+    for kind, name, unit in (
+        ("post", "POST a comment, with / without an endpoint, interleaved in process", "ms per POST"),
+        (
+            "batch",
+            "Batch of 128 verdicts, with / without an endpoint, interleaved in process",
+            "ms per batch",
+        ),
+    ):
+        without = statistics.median(timings["no endpoint"][kind]) * 1000
+        with_ = statistics.median(timings["with an endpoint"][kind]) * 1000
+        ratio = without / with_  # a rate ratio: 1.0 costs nothing, 0.95 is 5 % slower
+        say(f"  {name}: {with_:.2f} vs {without:.2f} {unit} (median): rate ratio {ratio:.3f}")
+        figures[f"webhooks_{kind}_interleaved"] = {
+            "name": f"{name} ({unit}, median)",
+            "value": with_,
+            "baseline": without,
+            "baseline_name": "the same call for a site without an endpoint",
+            "ratio": ratio,
+            "bar": "rate ratio >= 0.95",
+            "met": ratio >= 0.95,
+            "runs": {"with": [with_], "without": [without], "calls": len(timings["no endpoint"][kind])},
+        }
+    return figures
+
+
+def main(
+    *, quick: bool = False, runs: int | None = None, count: int | None = None, interleaved_only: bool = False
+) -> dict:
     runs = runs or 3
     count = count or (5000 if quick else 20000)
     receiver = Receiver()
     try:
-        figures = {
-            "webhooks_post": post_figure(quick=quick, runs=runs, receiver=receiver),
-            "webhooks_drain": drain_figure(runs=runs, count=count, receiver=receiver),
-        }
+        figures = interleaved_figures(quick=quick, receiver=receiver)
+        if not interleaved_only:
+            figures["webhooks_post"] = post_figure(quick=quick, runs=runs, receiver=receiver)
+            figures["webhooks_drain"] = drain_figure(runs=runs, count=count, receiver=receiver)
     finally:
         receiver.close()
     say(common.dump({name: {k: v for k, v in f.items() if k != "runs"} for name, f in figures.items()}))
@@ -216,5 +316,6 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--runs", type=int)
     parser.add_argument("--count", type=int)
+    parser.add_argument("--interleaved-only", action="store_true", help="only the in-process figures")
     args = parser.parse_args()
-    main(quick=args.quick, runs=args.runs, count=args.count)
+    main(quick=args.quick, runs=args.runs, count=args.count, interleaved_only=args.interleaved_only)

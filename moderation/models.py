@@ -7,6 +7,7 @@ against ``Comment.TRANSITIONS``; nothing here has business logic in ``save()``.
 import hashlib
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -381,6 +382,28 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.message_id}"
+
+
+class WebhookEventBatch(models.Model):
+    """A batch of events from one batch of verdicts, written in its transaction.
+
+    The classifier writes this one row instead of one delivery per event and endpoint, so
+    that webhooks cost its drain almost nothing; a webhook worker expands it into
+    deliveries after commit (and the sweep, if that task was lost), then deletes it.
+    """
+
+    # [{"type", "data", "endpoints": [ids subscribed when the change happened]}, ...]
+    events = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # services.webhooks_sweep: batches a lost task left unexpanded, oldest first.
+            models.Index(fields=["created_at"], name="webhook_batch_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{len(self.events)} events of {self.created_at}"
 
 
 class WebhookAttempt(models.Model):

@@ -54,12 +54,19 @@ def deliver_webhook(delivery_id: int) -> str:
     return services.webhook_deliver(delivery_id=delivery_id)
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def deliver_webhooks(delivery_ids: list[int]) -> int:
-    """Fan a batch of deliveries out into one task each (the classifier publishes only this)."""
-    for delivery_id in delivery_ids:
-        deliver_webhook.delay(delivery_id)
-    return len(delivery_ids)
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=5,
+)
+def expand_webhook_batch(batch_id: int) -> int:
+    """Make the deliveries of a batch of verdicts' events (off the classifier's queue)."""
+    return services.webhook_batch_expand(batch_id=batch_id)
 
 
 @shared_task(acks_late=True, ignore_result=True)

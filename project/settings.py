@@ -277,7 +277,7 @@ CELERY_TASK_QUEUES = [
 ]
 CELERY_TASK_ROUTES = {
     f"moderation.tasks.{name}": {"queue": "webhooks", "routing_key": "webhooks"}
-    for name in ("deliver_webhook", "deliver_webhooks")
+    for name in ("deliver_webhook", "expand_webhook_batch")
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Keep a worker's database connection across tasks (Celery closes it after every task

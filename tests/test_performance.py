@@ -7,7 +7,7 @@ make them possible from regressing.
 import pytest
 
 from moderation import services
-from moderation.models import Classification, Comment, ModerationEvent, WebhookDelivery
+from moderation.models import Classification, Comment, ModerationEvent, WebhookDelivery, WebhookEventBatch
 from tests.conftest import set_status
 from tests.tiny_model import write_tiny_model
 
@@ -50,9 +50,12 @@ def test_a_batch_with_a_webhook_endpoint_costs_one_insert_more(site, make_commen
         site=site, url="https://93.184.215.14/hooks", events=["comment.published"]
     )
     many = _post(make_comment, 40, rude_every=3, prefix="hooked")
-    with django_assert_num_queries(10):  # the nine above, and one insert of the deliveries
+    with django_assert_num_queries(10):  # the nine above, and one row for the batch's events
         assert services.comments_classify(comment_ids=[many[0].pk], batch_size=100) == 40
-    assert WebhookDelivery.objects.count() == 40 - 14  # the published ones, subscribed to
+    [batch] = WebhookEventBatch.objects.all()
+    assert len(batch.events) == 40 - 14  # the published ones, subscribed to
+    assert services.webhook_batch_expand(batch_id=batch.pk) == 26
+    assert WebhookDelivery.objects.count() == 26
 
 
 def test_a_batch_writes_each_verdict_once_with_its_scores(make_comment):

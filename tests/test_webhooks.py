@@ -15,7 +15,7 @@ from standardwebhooks import Webhook
 from werkzeug import Response
 
 from moderation import services
-from moderation.models import Comment, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from moderation.models import Comment, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEventBatch
 from tests.conftest import set_status
 from tests.test_api_site import assert_error
 
@@ -228,10 +228,45 @@ def test_a_verdict_batch_writes_one_delivery_per_subscribed_event(site, make_com
     assert statuses[clean.pk] == S.PUBLISHED  # published: not subscribed, nothing written
 
 
+def test_a_batch_of_verdicts_is_expanded_after_commit_and_each_event_delivered(
+    httpserver, site, make_comment, endpoint_and_secret, django_capture_on_commit_callbacks
+):
+    receiver = Receiver(httpserver)
+    endpoint, secret = endpoint_and_secret(receiver.url)
+    comments = [make_comment(f"Merci pour cet article {i}.", author=f"a{i}") for i in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comments_classify(comment_ids=[c.pk for c in comments])
+    assert not WebhookEventBatch.objects.exists()  # expanded, then deleted
+    deliveries = WebhookDelivery.objects.order_by("pk")
+    assert [d.status for d in deliveries] == [D.DELIVERED] * 3
+    payloads = [Webhook(secret).verify(body, headers) for headers, body in receiver.calls]
+    assert sorted(p["data"]["comment_id"] for p in payloads) == [c.pk for c in comments]
+    assert {p["type"] for p in payloads} == {"comment.published"}
+
+
+def test_a_batch_whose_task_was_lost_is_expanded_by_the_sweep(
+    httpserver, site, make_comment, endpoint_and_secret
+):
+    receiver = Receiver(httpserver)
+    endpoint_and_secret(receiver.url)
+    comments = [make_comment(f"Merci pour cet article {i}.", author=f"a{i}") for i in range(2)]
+    services.comments_classify(comment_ids=[c.pk for c in comments])  # on_commit never runs here
+    [batch] = WebhookEventBatch.objects.all()
+    assert services.webhooks_sweep() == 0 and WebhookEventBatch.objects.exists()  # not late yet
+    WebhookEventBatch.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    services.webhooks_sweep()
+    assert not WebhookEventBatch.objects.exists()
+    assert services.webhook_batch_expand(batch_id=batch.pk) == 0  # once only
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+    assert services.webhooks_sweep() == 2
+    assert sorted(json.loads(b)["data"]["comment_id"] for _, b in receiver.calls) == [c.pk for c in comments]
+    assert all(json.loads(b)["timestamp"] for _, b in receiver.calls)
+
+
 def test_a_site_without_endpoints_gets_no_rows(site, other_site, make_comment, endpoint_and_secret):
     services.webhook_endpoint_create(site=other_site, url="https://93.184.215.14/o", events=EVENTS)
     make_comment(classify=True)
-    assert not WebhookDelivery.objects.exists()
+    assert not WebhookDelivery.objects.exists() and not WebhookEventBatch.objects.exists()
 
 
 def test_reports_and_author_status_are_events(site, moderator, make_comment, endpoint_and_secret, settings):

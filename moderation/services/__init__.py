@@ -36,6 +36,7 @@ from moderation.services.webhooks import (  # noqa: F401
     COMMENT_STATUS_EVENTS,
     check_webhook_url,
     enqueue_deliveries,
+    webhook_batch_expand,
     webhook_comment_data,
     webhook_deliver,
     webhook_endpoint_create,

@@ -42,6 +42,7 @@ from moderation.models import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
+    WebhookEventBatch,
     WebhookEventType,
 )
 
@@ -179,7 +180,9 @@ def webhook_event_record(*, site: Site, type: str, data: dict) -> None:  # noqa:
 def webhook_events_record(events: Iterable[tuple[Site, str, dict]]) -> None:
     """Record many events at once (a batch of verdicts): one query for the endpoints, one insert.
 
-    A site without endpoints costs that one indexed query and nothing else.
+    A site without endpoints costs that one indexed query and nothing else. One event is
+    written as its deliveries; several as one WebhookEventBatch row, which a webhook worker
+    expands into deliveries after commit: the batch's transaction stays as short as it was.
     """
     events = list(events)
     if not events:
@@ -194,15 +197,32 @@ def webhook_events_record(events: Iterable[tuple[Site, str, dict]]) -> None:
         endpoints[endpoint.site_id].append(endpoint)
     if not endpoints:
         return
+    subscribed = []
+    for site, type_, data in events:
+        endpoint_ids = [e.pk for e in endpoints.get(site.pk, ()) if type_ in e.events]
+        if endpoint_ids:
+            subscribed.append((type_, data, endpoint_ids))
+    if not subscribed:
+        return
     now = timezone.now()
-    stamp = now.isoformat().replace("+00:00", "Z")
+    if len(subscribed) == 1:
+        ids = _deliveries_create(subscribed, happened_at=now)
+        transaction.on_commit(lambda: enqueue_deliveries(ids))
+        return
+    batch = WebhookEventBatch.objects.create(
+        events=[{"type": t, "data": d, "endpoints": e} for t, d, e in subscribed], created_at=now
+    )
+    transaction.on_commit(lambda: enqueue_batch(batch.pk))
+
+
+def _deliveries_create(events: list[tuple[str, dict, list[int]]], *, happened_at) -> list[int]:
+    """One delivery per event and endpoint, each body serialised once for all its retries."""
+    now = timezone.now()
+    stamp = happened_at.isoformat().replace("+00:00", "Z")
     straggler = now + timedelta(seconds=settings.VIGIE_SWEEP_AFTER_SECONDS)
     retry_until = now + timedelta(hours=settings.VIGIE_WEBHOOK_RETRY_HOURS)
     rows = []
-    for site, type_, data in events:
-        subscribed = [e for e in endpoints.get(site.pk, ()) if type_ in e.events]
-        if not subscribed:
-            continue
+    for type_, data, endpoint_ids in events:
         body = json.dumps(
             {"type": type_, "timestamp": stamp, "data": data},
             cls=DjangoJSONEncoder,
@@ -211,36 +231,62 @@ def webhook_events_record(events: Iterable[tuple[Site, str, dict]]) -> None:
         )
         rows += [
             WebhookDelivery(
-                endpoint_id=endpoint.pk,
+                endpoint_id=endpoint_id,
                 event_type=type_,
                 message_id=f"msg_{uuid.uuid4().hex}",
                 body=body,
                 next_attempt_at=straggler,
                 retry_until=retry_until,
-                created_at=now,
+                created_at=happened_at,
             )
-            for endpoint in subscribed
+            for endpoint_id in endpoint_ids
         ]
-    if not rows:
-        return
-    WebhookDelivery.objects.bulk_create(rows)
-    ids = [row.pk for row in rows]
-    transaction.on_commit(lambda: enqueue_deliveries(ids))
+    return [row.pk for row in WebhookDelivery.objects.bulk_create(rows)]
+
+
+def webhook_batch_expand(*, batch_id: int) -> int:
+    """Turn a batch of events into its deliveries (once: the batch row goes with it).
+
+    Endpoints deleted or disabled since the change get nothing. Returns the deliveries made.
+    """
+    with transaction.atomic():
+        batch = WebhookEventBatch.objects.select_for_update(skip_locked=True).filter(pk=batch_id).first()
+        if batch is None:  # expanded already, or being expanded by another worker
+            return 0
+        wanted = {endpoint_id for event in batch.events for endpoint_id in event["endpoints"]}
+        alive = set(
+            WebhookEndpoint.objects.filter(pk__in=wanted, disabled_at__isnull=True).values_list(
+                "pk", flat=True
+            )
+        )
+        events = [
+            (event["type"], event["data"], [i for i in event["endpoints"] if i in alive])
+            for event in batch.events
+        ]
+        ids = _deliveries_create(events, happened_at=batch.created_at)
+        batch.delete()
+        transaction.on_commit(lambda: enqueue_deliveries(ids))
+    return len(ids)
+
+
+def enqueue_batch(batch_id: int) -> bool:
+    from moderation.tasks import expand_webhook_batch
+
+    try:
+        expand_webhook_batch.delay(batch_id)
+    except Exception:  # noqa: BLE001 - any broker error; the sweep expands it
+        log.warning("broker unavailable, webhook batch %s left for the sweep", batch_id, exc_info=True)
+        return False
+    return True
 
 
 def enqueue_deliveries(delivery_ids: Sequence[int]) -> bool:
-    """Send the delivery tasks after commit; a broker outage is logged, the sweep sends them.
-
-    A batch goes as one message that a webhook worker fans out, so that the classifier's
-    task publishes one message whatever the batch size.
-    """
-    from moderation.tasks import deliver_webhook, deliver_webhooks
+    """Send the delivery tasks after commit; a broker outage is logged, the sweep sends them."""
+    from moderation.tasks import deliver_webhook
 
     try:
-        if len(delivery_ids) == 1:
-            deliver_webhook.delay(delivery_ids[0])
-        elif delivery_ids:
-            deliver_webhooks.delay(list(delivery_ids))
+        for delivery_id in delivery_ids:
+            deliver_webhook.delay(delivery_id)
     except Exception:  # noqa: BLE001 - any broker error; the sweep is the safety net
         log.warning("broker unavailable, %d webhook(s) left for the sweep", len(delivery_ids), exc_info=True)
         return False
@@ -248,7 +294,8 @@ def enqueue_deliveries(delivery_ids: Sequence[int]) -> bool:
 
 
 def webhooks_sweep(*, limit: int = 1000) -> int:
-    """Enqueue the pending deliveries that are due: retries, and those whose task was lost.
+    """Enqueue the pending deliveries that are due: retries, and those whose task was lost;
+    first expand the batches of events whose task was lost.
 
     Each row enqueued is pushed VIGIE_SWEEP_AFTER_SECONDS ahead, so that a backlog is not
     enqueued again at every sweep while its tasks wait in the queue.
@@ -256,6 +303,13 @@ def webhooks_sweep(*, limit: int = 1000) -> int:
     from moderation.tasks import deliver_webhook
 
     now = timezone.now()
+    late = now - timedelta(seconds=settings.VIGIE_SWEEP_AFTER_SECONDS)
+    for batch_id in (
+        WebhookEventBatch.objects.filter(created_at__lte=late)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:100]
+    ):
+        webhook_batch_expand(batch_id=batch_id)  # their deliveries are enqueued on commit
     ids = list(
         WebhookDelivery.objects.filter(
             status=Delivery.PENDING, next_attempt_at__lte=now, endpoint__disabled_at__isnull=True
