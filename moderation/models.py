@@ -120,7 +120,8 @@ class Comment(models.Model):
     TRANSITIONS: dict[str, frozenset[str]] = {
         Status.RECEIVED: frozenset({Status.PUBLISHED, Status.HELD, Status.APPROVED, Status.REJECTED}),
         Status.PUBLISHED: frozenset({Status.HELD, Status.APPROVED, Status.REJECTED}),
-        Status.HELD: frozenset({Status.APPROVED, Status.REJECTED}),
+        # held -> published only when moderators dismiss the reader reports that held it.
+        Status.HELD: frozenset({Status.APPROVED, Status.REJECTED, Status.PUBLISHED}),
         Status.APPROVED: frozenset({Status.REJECTED}),
         Status.REJECTED: frozenset({Status.APPROVED}),
     }
@@ -140,8 +141,13 @@ class Comment(models.Model):
     # Latest scores, copied from the Classification so queues can sort on them.
     toxicity = models.FloatField(null=True, blank=True)
     spam = models.FloatField(null=True, blank=True)
-    priority = models.FloatField(default=0.0, help_text="max(toxicity, spam): held queue order")
+    priority = models.FloatField(
+        default=0.0,
+        help_text="max(toxicity, spam) + report_weight / reports_to_hold: held and reported queue order",
+    )
     open_reports = models.PositiveIntegerField(default=0)
+    # The sum of the open reports' weights: what holds a published comment, and orders the queue.
+    report_weight = models.FloatField(default=0.0)
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -210,7 +216,41 @@ class Classification(models.Model):
         return f"{self.model_version}: tox={self.toxicity:.2f} spam={self.spam:.2f}"
 
 
+class Reporter(models.Model):
+    """A reader who reports, per site: how far their reports are trusted.
+
+    Every identified reporter starts at weight 1; each report a moderator dismisses lowers it,
+    each one upheld brings it back: weight = (upheld + 1) / (upheld + dismissed + 1).
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="reporters")
+    reporter_id = models.CharField(_("reader"), max_length=200)
+    dismissed_count = models.PositiveIntegerField(_("dismissed reports"), default=0)
+    upheld_count = models.PositiveIntegerField(_("upheld reports"), default=0)
+    weight = models.FloatField(_("weight"), default=1.0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reporter")
+        constraints = [
+            # services.report_create looks a reporter up by (site, reporter_id).
+            models.UniqueConstraint(fields=["site", "reporter_id"], name="reporter_unique_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reporter_id} ({self.weight:.2f})"
+
+    @staticmethod
+    def weight_for(*, upheld: int, dismissed: int) -> float:
+        return round((upheld + 1) / (upheld + dismissed + 1), 6)
+
+
 class Report(models.Model):
+    class Outcome(models.TextChoices):
+        OPEN = "", _("open")
+        UPHELD = "upheld", _("upheld")
+        DISMISSED = "dismissed", _("dismissed")
+
     class Reason(models.TextChoices):
         SPAM = "spam", _("spam or advertising")
         ABUSE = "abuse", _("insult or abuse")
@@ -225,6 +265,14 @@ class Report(models.Model):
     reason = models.CharField(max_length=20, choices=Reason.choices)
     text = models.CharField(max_length=1000, blank=True)
     reporter_id = models.CharField(max_length=200, blank=True)
+    # No reporter id, or one the site marked anonymous: recorded, never counted (weight 0).
+    anonymous = models.BooleanField(_("anonymous"), default=False)
+    reader = models.ForeignKey(
+        Reporter, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    # The reporter's weight when they reported: what this report adds to Comment.report_weight.
+    weight = models.FloatField(_("weight"), default=0.0)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
@@ -272,6 +320,7 @@ class ModerationEvent(models.Model):
         BAN = "ban", _("author banned")
         PREMODERATE = "premoderate", _("author pre-moderated")
         RESTORE = "restore", _("author restored")
+        DISMISS_REPORTS = "dismiss", _("reports dismissed")
 
     comment = models.ForeignKey(
         Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="events"

@@ -116,9 +116,13 @@ def moderator_sites(user) -> QuerySet[Site]:
 
 
 def in_queue(comments: QuerySet[Comment], queue: str) -> QuerySet[Comment]:
-    """The comments of one queue: a status, or "reported" (published with open reports)."""
+    """The comments of one queue: a status, or "reported" (visible with open reports).
+
+    Approved comments stay visible when readers report them (a moderator's approval stands),
+    so their reports must reach a moderator here.
+    """
     if queue == "reported":
-        return comments.filter(status=Status.PUBLISHED, open_reports__gt=0)
+        return comments.filter(status__in=Comment.VISIBLE, open_reports__gt=0)
     return comments.filter(status=queue)
 
 
@@ -219,10 +223,7 @@ def moderation_stats(*, user, days: int = 30, site_id: int | None = None) -> dic
     decided = per_status[Status.APPROVED] + per_status[Status.REJECTED]
     return {
         "per_status": per_status,
-        "per_day": [
-            {"day": day, **counts}
-            for day, counts in sorted(per_day.items())
-        ],
+        "per_day": [{"day": day, **counts} for day, counts in sorted(per_day.items())],
         "held_rate": round(held_total / classified_total, 4) if classified_total else 0.0,
         "moderator_decisions": len(waits),
         "decided": decided,

@@ -303,6 +303,9 @@ REST_FRAMEWORK = {
         "author": env_str("VIGIE_RATE_AUTHOR", "10/min"),
         "ip": env_str("VIGIE_RATE_IP", "30/min"),
         "report": env_str("VIGIE_RATE_REPORT", "600/min"),
+        # One reader, or one reader IP, reporting comment after comment: a brigade.
+        "reporter": env_str("VIGIE_RATE_REPORTER", "30/hour"),
+        "report_ip": env_str("VIGIE_RATE_REPORT_IP", "60/hour"),
     },
 }
 

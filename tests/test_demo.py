@@ -155,6 +155,21 @@ def test_it_forwards_a_report_once(reader, demo_article, make_comment):
     assert (report.reason, report.reporter_id) == ("spam", reader_id(reader))
 
 
+def test_a_reader_without_the_cookie_reports_anonymously(client, vigie_calls, demo_article, make_comment):
+    # Failed before the fix: "" went through as a reporter id, and three such reports held.
+    comment = set_status(make_comment("Un avis.", art=demo_article), Comment.Status.PUBLISHED)
+    for _ in range(3):
+        client.cookies.clear()
+        response = client.post(
+            f"/demo/comments/{comment.pk}/report", {"reason": "abuse"}, content_type="application/json"
+        )
+        assert response.status_code == 201
+
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.PUBLISHED
+    assert [r.anonymous for r in Report.objects.filter(comment=comment)] == [True, True, True]
+
+
 def test_it_refuses_an_unknown_report_reason(reader, demo_article, make_comment):
     comment = set_status(make_comment("Bof.", art=demo_article), Comment.Status.PUBLISHED)
 

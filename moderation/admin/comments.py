@@ -67,7 +67,9 @@ class ClassificationInline(ReadOnlyInline):
 
 class ReportInline(ReadOnlyInline):
     model = Report
-    fields = shown_all("reason", "text", "reporter_id", "created_at", "resolved_at")
+    fields = shown_all(
+        "reason", "text", "reporter_id", "anonymous", "weight", "outcome", "created_at", "resolved_at"
+    )
     readonly_fields = fields
 
 
@@ -145,7 +147,7 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
     list_per_page = 50
     date_hierarchy = "created_at"
     inlines = [ReportInline, ClassificationInline, EventInline]
-    actions = ["approve", *REJECT_ACTIONS]
+    actions = ["approve", *REJECT_ACTIONS, "dismiss_reports"]
     fields = [
         "highlighted_body",
         shown("status"),
@@ -230,6 +232,11 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
         return [
             path("<int:comment_id>/decide/", view(self.decide_view), name="moderation_comment_decide"),
             path(
+                "<int:comment_id>/dismiss_reports/",
+                view(self.dismiss_reports_view),
+                name="moderation_comment_dismiss_reports",
+            ),
+            path(
                 "author/<int:author_id>/<str:action>/",
                 view(self.author_view),
                 name="moderation_comment_author",
@@ -273,6 +280,11 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
                 if author.status != services.AUTHOR_ACTIONS[action][0]
             ],
             "vigie_decide_url": reverse("admin:moderation_comment_decide", args=[comment.pk]),
+            "vigie_dismiss_reports_url": (
+                reverse("admin:moderation_comment_dismiss_reports", args=[comment.pk])
+                if comment.open_reports
+                else ""
+            ),
         }
 
     def _require_moderator(self, request):
@@ -310,6 +322,27 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
             }
         messages.success(request, done)
         return HttpResponseRedirect(self._next_url(request, comment_id))
+
+    def dismiss_reports_view(self, request, comment_id: int):
+        """The reports are unfounded: they close, the comment stays or is again visible."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        self._require_moderator(request)
+        try:
+            comment = services.comment_dismiss_reports(
+                comment_id=comment_id, moderator=request.user, note=request.POST.get("note", "")[:2000]
+            )
+        except NotFound:
+            raise Http404(gettext("No such comment.")) from None
+        except VigieError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                gettext("Reports on comment #%(id)d dismissed; it is %(status)s.")
+                % {"id": comment_id, "status": comment.get_status_display()},
+            )
+        return HttpResponseRedirect(reverse("admin:moderation_comment_change", args=[comment_id]))
 
     def _next_url(self, request, comment_id: int) -> str:
         following = (
@@ -354,3 +387,13 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
     @admin.action(description=_("Approve the selected comments"), permissions=["moderate"])
     def approve(self, request, queryset: QuerySet):
         _decide(self, request, queryset, "approve")
+
+    @admin.action(description=_("Dismiss the reports on the selected comments"), permissions=["moderate"])
+    def dismiss_reports(self, request, queryset: QuerySet):
+        ids = list(queryset.filter(open_reports__gt=0).values_list("pk", flat=True))
+        try:
+            services.comments_dismiss_reports(comment_ids=ids, moderator=request.user)
+        except VigieError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return
+        self.message_user(request, gettext("Reports dismissed on %(n)d comment(s).") % {"n": len(ids)})

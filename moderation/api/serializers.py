@@ -170,12 +170,28 @@ class ReportInput(StrictSerializer):
     reason = serializers.ChoiceField(choices=Report.Reason.choices)
     text = Text(max_length=1000, required=False, allow_blank=True, default="")
     reporter_id = ExternalId(required=False, allow_blank=True, default="")
+    # The site's reader chose not to be identified: recorded, never counted.
+    anonymous = serializers.BooleanField(required=False, default=False)
 
 
 class ReportOutput(serializers.ModelSerializer):
     class Meta:
         model = Report
-        fields = ["id", "comment_id", "reason", "text", "reporter_id", "created_at", "resolved_at"]
+        fields = [
+            "id",
+            "comment_id",
+            "reason",
+            "text",
+            "reporter_id",
+            "anonymous",
+            "created_at",
+            "resolved_at",
+        ]
+
+
+class ModeratorReportOutput(ReportOutput):
+    class Meta(ReportOutput.Meta):
+        fields = [*ReportOutput.Meta.fields, "weight", "outcome"]
 
 
 # --- moderator API ----------------------------------------------------------------------------
@@ -190,6 +206,10 @@ class DecisionInput(StrictSerializer):
 
 class ApproveInput(StrictSerializer):
     reason = Text(max_length=200, required=False, allow_blank=True, default="")
+    note = Text(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class DismissReportsInput(StrictSerializer):
     note = Text(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -241,6 +261,7 @@ class QueueItemOutput(serializers.ModelSerializer):
             "spam",
             "priority",
             "open_reports",
+            "report_weight",
             "created_at",
             "decided_at",
         ]
@@ -282,7 +303,7 @@ class HistoryItemOutput(serializers.Serializer):
 
 class ModeratorCommentOutput(QueueItemOutput):
     classifications = ClassificationOutput(many=True)
-    reports = ReportOutput(many=True)
+    reports = ModeratorReportOutput(many=True)
     events = EventOutput(many=True)
     author_history = serializers.SerializerMethodField()
 

@@ -155,3 +155,23 @@ class ReaderIpThrottle(CountingThrottle):
 
 class ReportThrottle(SiteThrottle):
     scope = "report"
+
+
+class ReporterThrottle(CountingThrottle):
+    """Per reporting reader: the reporter id the site sends, within that site."""
+
+    scope = "reporter"
+
+    def get_cache_key(self, request, view):
+        site = getattr(request, "auth", None)
+        data = request.data if isinstance(request.data, dict) else {}
+        reporter_id = data.get("reporter_id")
+        if site is None or not isinstance(reporter_id, str) or not reporter_id:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": f"{site.pk}:{_digest(reporter_id)}"}
+
+
+class ReportIpThrottle(ReaderIpThrottle):
+    """Per reader IP for reports, whatever reporter ids that client makes up."""
+
+    scope = "report_ip"

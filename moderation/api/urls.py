@@ -21,6 +21,11 @@ urlpatterns = [
     ),
     path("moderation/comments/<int:comment_id>/reject", views.RejectView.as_view(), name="moderation-reject"),
     path(
+        "moderation/comments/<int:comment_id>/dismiss_reports",
+        views.DismissReportsView.as_view(),
+        name="moderation-dismiss-reports",
+    ),
+    path(
         "moderation/authors/<int:author_id>/ban",
         views.AuthorActionView.as_view(action="ban"),
         name="moderation-author-ban",

@@ -17,6 +17,8 @@ from moderation.api.permissions import IsModerator, IsSite
 from moderation.api.throttling import (
     AuthorThrottle,
     ReaderIpThrottle,
+    ReporterThrottle,
+    ReportIpThrottle,
     ReportThrottle,
     SiteThrottle,
     check_all,
@@ -201,9 +203,18 @@ class CommentView(SiteView):
 
 
 class CommentReportsView(SiteView):
-    throttle_classes = [ReportThrottle]
+    # Per site, and against brigades: per reporting reader and per reader IP.
+    throttle_classes = [ReportThrottle, ReporterThrottle, ReportIpThrottle]
 
-    @extend_schema(request=s.ReportInput, responses={201: s.ReportOutput, **ERRORS})
+    @extend_schema(
+        request=s.ReportInput,
+        parameters=[
+            OpenApiParameter(
+                "X-Reader-IP", OpenApiTypes.STR, OpenApiParameter.HEADER, description="For per-IP limits."
+            ),
+        ],
+        responses={201: s.ReportOutput, **ERRORS},
+    )
     def post(self, request, comment_id: int):
         data = _validated(s.ReportInput, request.data)
         report = services.report_create(site=request.auth, comment_id=_comment_id(comment_id), **data)
@@ -318,6 +329,16 @@ class RejectView(_DecisionView):
     @extend_schema(request=s.DecisionInput, responses={200: s.ModeratorCommentOutput, **ERRORS})
     def post(self, request, comment_id: int):
         return super().post(request, comment_id)
+
+
+class DismissReportsView(ModeratorView):
+    @extend_schema(request=s.DismissReportsInput, responses={200: s.ModeratorCommentOutput, **ERRORS})
+    def post(self, request, comment_id: int):
+        data = _validated(s.DismissReportsInput, request.data)
+        services.comment_dismiss_reports(comment_id=_comment_id(comment_id), moderator=request.user, **data)
+        comment = selectors.comment_for_moderator(user=request.user, comment_id=comment_id)
+        history = selectors.author_recent_comments(author=comment.author, exclude_id=comment.pk)
+        return Response(s.ModeratorCommentOutput(comment, context={"author_history": history}).data)
 
 
 class BulkView(ModeratorView):

@@ -225,9 +225,13 @@ def comment_report(request: HttpRequest, comment_id: int):
     reason = data.get("reason") if isinstance(data, dict) else None
     if reason not in dict(REPORT_REASONS):
         return _error("Choisissez un motif de signalement.", 400)
-    payload = {"reason": reason, "reporter_id": _reader_id(request) or ""}
+    reader = _reader_id(request)
+    # Without its cookie the reader cannot be told apart from anyone: an anonymous report,
+    # recorded for the moderators but never counted towards holding the comment.
+    payload = {"reason": reason, "reporter_id": reader} if reader else {"reason": reason, "anonymous": True}
     try:
-        status, body = _vigie(request, "POST", f"/comments/{comment_id}/reports", payload)
+        headers = {"X-Reader-IP": request.META.get("REMOTE_ADDR", "")}
+        status, body = _vigie(request, "POST", f"/comments/{comment_id}/reports", payload, headers)
     except DemoNotConfigured as exc:
         return _error(str(exc), 503)
     if status == 409:

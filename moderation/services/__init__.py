@@ -30,7 +30,13 @@ from moderation.services.decisions import (  # noqa: F401
     comment_reject,
     comments_bulk_decide,
 )
-from moderation.services.reports import report_create  # noqa: F401
+from moderation.services.reports import (  # noqa: F401
+    comment_dismiss_reports,
+    comments_dismiss_reports,
+    queue_priority,
+    report_create,
+    reports_resolve,
+)
 from moderation.services.sites import article_upsert, site_create, site_rotate_key  # noqa: F401
 from moderation.services.webhooks import (  # noqa: F401
     COMMENT_STATUS_EVENTS,

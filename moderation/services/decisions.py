@@ -16,6 +16,7 @@ from moderation.models import (
     Report,
 )
 from moderation.selectors import moderator_sites
+from moderation.services.reports import reports_resolve
 from moderation.services.webhooks import COMMENT_STATUS_EVENTS, webhook_comment_data, webhook_event_record
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,13 @@ def _transition(comment, to_status, event_action, moderator, reason, note, now) 
     if to_status in (Status.APPROVED, Status.REJECTED):
         comment.decided_at = now
         comment.open_reports = 0
-        update.update(decided_at=now, open_reports=0)
-        Report.objects.filter(comment=comment, resolved_at__isnull=True).update(resolved_at=now)
+        comment.report_weight = 0.0
+        # Without reports the queue order is the scores alone again.
+        comment.priority = max(comment.toxicity or 0.0, comment.spam or 0.0)
+        update.update(decided_at=now, open_reports=0, report_weight=0.0, priority=comment.priority)
+        # A rejection upholds the readers' reports; an approval says they were unfounded.
+        outcome = Report.Outcome.UPHELD if to_status == Status.REJECTED else Report.Outcome.DISMISSED
+        reports_resolve(comment=comment, outcome=outcome, now=now)
     Comment.objects.filter(pk=comment.pk).update(**update)
     _count_author_decision(comment.author_id, from_status, to_status)
     ModerationEvent.objects.create(
