@@ -511,7 +511,7 @@ def test_a_database_error_after_the_comment_row_leaves_nothing_stored(raw_site_a
 
 def test_a_database_error_in_a_report_leaves_no_report(raw_site_api, make_comment, monkeypatch):
     comment = set_status(make_comment(), S.PUBLISHED)
-    monkeypatch.setattr(Comment, "refresh_from_db", _failing("connection lost"))  # after Report insert
+    monkeypatch.setattr(Comment, "save", _failing("connection lost"))  # after the Report insert
     response = raw_site_api.post(f"/api/v1/comments/{comment.pk}/reports", {"reason": "spam"}, format="json")
     assert_server_error(response)
     assert not Report.objects.exists()
