@@ -10,7 +10,10 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from moderation import reasons
 
 unit_interval = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 
@@ -27,19 +30,26 @@ class ModerationMode(models.TextChoices):
 
 class Site(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
-    api_key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    api_key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
     api_key_prefix = models.CharField(
-        max_length=12, editable=False, help_text=_("First characters of the key, to tell keys apart")
+        _("key prefix"),
+        max_length=12,
+        editable=False,
+        help_text=_("First characters of the key, to tell keys apart"),
     )
     is_active = models.BooleanField(_("active"), default=True, help_text=_("Inactive: key revoked"))
     default_moderation_mode = models.CharField(
-        max_length=4, choices=ModerationMode.choices, default=ModerationMode.POST
+        _("default moderation"), max_length=4, choices=ModerationMode.choices, default=ModerationMode.POST
     )
     # Empty thresholds fall back to the ones chosen on dev data and stored with the model.
-    toxicity_hold = models.FloatField(null=True, blank=True, validators=unit_interval)
-    toxicity_reject = models.FloatField(null=True, blank=True, validators=unit_interval)
-    spam_hold = models.FloatField(null=True, blank=True, validators=unit_interval)
-    spam_reject = models.FloatField(null=True, blank=True, validators=unit_interval)
+    toxicity_hold = models.FloatField(
+        _("toxicity: hold from"), null=True, blank=True, validators=unit_interval
+    )
+    toxicity_reject = models.FloatField(
+        _("toxicity: reject from"), null=True, blank=True, validators=unit_interval
+    )
+    spam_hold = models.FloatField(_("spam: hold from"), null=True, blank=True, validators=unit_interval)
+    spam_reject = models.FloatField(_("spam: reject from"), null=True, blank=True, validators=unit_interval)
     reports_to_hold = models.PositiveIntegerField(
         _("reports that hold a comment"), default=3, validators=[MinValueValidator(1)]
     )
@@ -49,31 +59,35 @@ class Site(models.Model):
     suspect_words = models.TextField(
         _("suspect words"), blank=True, help_text=_("One per line: a comment containing one is held")
     )
-    moderators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="moderated_sites")
-    created_at = models.DateTimeField(auto_now_add=True)
+    moderators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("moderators"), blank=True, related_name="moderated_sites"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("site")
+        verbose_name_plural = _("sites")
 
     def __str__(self) -> str:
         return self.name
 
 
 class Article(models.Model):
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="articles")
-    external_id = models.CharField(max_length=200)
-    url = models.URLField(max_length=2000, blank=True)
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="articles")
+    external_id = models.CharField(_("identifier"), max_length=200)
+    url = models.URLField(_("address"), max_length=2000, blank=True)
     title = models.CharField(_("title"), max_length=300, blank=True)
-    language = models.CharField(max_length=8, default="fr")
+    language = models.CharField(_("language"), max_length=8, default="fr")
     moderation_mode = models.CharField(
-        max_length=4, choices=ModerationMode.choices, default=ModerationMode.POST
+        _("moderation"), max_length=4, choices=ModerationMode.choices, default=ModerationMode.POST
     )
     closed = models.BooleanField(_("closed to comments"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("article")
+        verbose_name_plural = _("articles")
         constraints = [
             # The site API addresses articles by (site, external_id).
             models.UniqueConstraint(fields=["site", "external_id"], name="article_unique_external_id"),
@@ -89,16 +103,17 @@ class Author(models.Model):
         PREMODERATED = "premoderated", _("pre-moderated")
         BANNED = "banned", _("banned")
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="authors")
-    external_id = models.CharField(max_length=200)
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="authors")
+    external_id = models.CharField(_("identifier"), max_length=200)
     name = models.CharField(_("name"), max_length=100)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NORMAL)
-    approved_count = models.PositiveIntegerField(default=0)
-    rejected_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NORMAL)
+    approved_count = models.PositiveIntegerField(_("comments approved"), default=0)
+    rejected_count = models.PositiveIntegerField(_("comments rejected"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("author")
+        verbose_name_plural = _("authors")
         constraints = [
             models.UniqueConstraint(fields=["site", "external_id"], name="author_unique_external_id"),
         ]
@@ -127,34 +142,51 @@ class Comment(models.Model):
     }
     VISIBLE = (Status.PUBLISHED, Status.APPROVED)
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="comments")
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="comments")
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="comments")
+    article = models.ForeignKey(
+        Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(
+        Author, verbose_name=_("author"), on_delete=models.CASCADE, related_name="comments"
+    )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+        "self",
+        verbose_name=_("reply to"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="replies",
     )
     # The top of the thread, so one query fetches every reply under a page of threads.
-    root = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    body = models.TextField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED, db_index=False)
-    language = models.CharField(max_length=8, blank=True)
-    # Latest scores, copied from the Classification so queues can sort on them.
-    toxicity = models.FloatField(null=True, blank=True)
-    spam = models.FloatField(null=True, blank=True)
-    priority = models.FloatField(
-        default=0.0,
-        help_text="max(toxicity, spam) + report_weight / reports_to_hold: held and reported queue order",
+    root = models.ForeignKey(
+        "self", verbose_name=_("thread"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    open_reports = models.PositiveIntegerField(default=0)
+    body = models.TextField(_("text"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED, db_index=False
+    )
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    # Latest scores, copied from the Classification so queues can sort on them.
+    toxicity = models.FloatField(_("toxicity"), null=True, blank=True)
+    spam = models.FloatField(_("spam"), null=True, blank=True)
+    priority = models.FloatField(
+        _("score"),
+        default=0.0,
+        help_text=_("max(toxicity, spam) + report_weight / reports_to_hold: held and reported queue order"),
+    )
+    open_reports = models.PositiveIntegerField(_("open reports"), default=0)
     # The sum of the open reports' weights: what holds a published comment, and orders the queue.
-    report_weight = models.FloatField(default=0.0)
-    idempotency_key = models.CharField(max_length=200, null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    report_weight = models.FloatField(_("weight of the open reports"), default=0.0)
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=200, null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("comment")
+        verbose_name_plural = _("comments")
         permissions = [("moderate_comment", "Can moderate comments")]
         indexes = [
             # selectors.visible_roots: an article's visible threads, cursor on id.
@@ -200,20 +232,27 @@ class Comment(models.Model):
 
 
 class Classification(models.Model):
-    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="classifications")
-    model_version = models.CharField(max_length=64)
-    toxicity = models.FloatField()
-    spam = models.FloatField()
-    language = models.CharField(max_length=8, blank=True)
-    labels = models.JSONField(default=dict, blank=True)
-    explanation = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    comment = models.ForeignKey(
+        Comment, verbose_name=_("comment"), on_delete=models.CASCADE, related_name="classifications"
+    )
+    model_version = models.CharField(_("model version"), max_length=64)
+    toxicity = models.FloatField(_("toxicity"))
+    spam = models.FloatField(_("spam"))
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    labels = models.JSONField(_("sub-labels"), default=dict, blank=True)
+    explanation = models.JSONField(_("explanation"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("classification")
+        verbose_name_plural = _("classifications")
 
     def __str__(self) -> str:
-        return f"{self.model_version}: tox={self.toxicity:.2f} spam={self.spam:.2f}"
+        return gettext("model %(version)s: toxicity %(toxicity)s, spam %(spam)s") % {
+            "version": self.model_version,
+            "toxicity": reasons.score(self.toxicity),
+            "spam": reasons.score(self.spam),
+        }
 
 
 class Reporter(models.Model):
@@ -223,12 +262,12 @@ class Reporter(models.Model):
     each one upheld brings it back: weight = (upheld + 1) / (upheld + dismissed + 1).
     """
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="reporters")
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="reporters")
     reporter_id = models.CharField(_("reader"), max_length=200)
     dismissed_count = models.PositiveIntegerField(_("dismissed reports"), default=0)
     upheld_count = models.PositiveIntegerField(_("upheld reports"), default=0)
     weight = models.FloatField(_("weight"), default=1.0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("reporter")
@@ -261,23 +300,31 @@ class Report(models.Model):
         OFF_TOPIC = "off_topic", _("off topic")
         OTHER = "other", _("other")
 
-    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
-    reason = models.CharField(max_length=20, choices=Reason.choices)
-    text = models.CharField(max_length=1000, blank=True)
-    reporter_id = models.CharField(max_length=200, blank=True)
+    comment = models.ForeignKey(
+        Comment, verbose_name=_("comment"), on_delete=models.CASCADE, related_name="reports"
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    text = models.CharField(_("text"), max_length=1000, blank=True)
+    reporter_id = models.CharField(_("reader"), max_length=200, blank=True)
     # No reporter id, or one the site marked anonymous: recorded, never counted (weight 0).
     anonymous = models.BooleanField(_("anonymous"), default=False)
     reader = models.ForeignKey(
-        Reporter, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+        Reporter,
+        verbose_name=_("reporter"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
     )
     # The reporter's weight when they reported: what this report adds to Comment.report_weight.
     weight = models.FloatField(_("weight"), default=0.0)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("report")
+        verbose_name_plural = _("reports")
         constraints = [
             # One reader reports one comment once; anonymous reports are not deduplicated.
             models.UniqueConstraint(
@@ -288,7 +335,10 @@ class Report(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_reason_display()} on #{self.comment_id}"
+        return gettext("%(reason)s on #%(comment)s") % {
+            "reason": self.get_reason_display(),
+            "comment": self.comment_id,
+        }
 
 
 class RejectReason(models.TextChoices):
@@ -301,6 +351,10 @@ class RejectReason(models.TextChoices):
     OFF_TOPIC = "off_topic", _("off topic")
     PERSONAL_DATA = "personal_data", _("personal data")
     OTHER = "other", _("other")
+
+
+# An event's from/to: a comment's status, or an author's for author actions.
+STATUS_CHOICES = [*Comment.Status.choices, *Author.Status.choices]
 
 
 class ModerationEvent(models.Model):
@@ -323,26 +377,53 @@ class ModerationEvent(models.Model):
         DISMISS_REPORTS = "dismiss", _("reports dismissed")
 
     comment = models.ForeignKey(
-        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        Comment,
+        verbose_name=_("comment"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
     )
-    author = models.ForeignKey(Author, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
-    actor = models.CharField(max_length=12, choices=Actor.choices)
+    author = models.ForeignKey(
+        Author,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    actor = models.CharField(_("actor"), max_length=12, choices=Actor.choices)
     moderator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("moderator"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    action = models.CharField(max_length=12, choices=Action.choices)
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12, blank=True)
-    reason = models.CharField(max_length=200, blank=True)
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(_("action"), max_length=12, choices=Action.choices)
+    from_status = models.CharField(_("from"), max_length=12, blank=True, choices=STATUS_CHOICES)
+    to_status = models.CharField(_("to"), max_length=12, blank=True, choices=STATUS_CHOICES)
+    # A code (moderation.reasons) or a moderator's words; reason_params holds the code's
+    # numbers and words, so the trail is rendered in whichever language reads it.
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    reason_params = models.JSONField(_("reason details"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("moderation event")
+        verbose_name_plural = _("moderation events")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.from_status}->{self.to_status}"
+        if self.from_status or self.to_status:
+            return gettext("%(action)s: %(from)s → %(to)s") % {  # noqa: RUF001 - an arrow
+                "action": self.get_action_display(),
+                "from": self.get_from_status_display(),
+                "to": self.get_to_status_display(),
+            }
+        return str(self.get_action_display())
 
 
 # --- webhooks: the site's endpoints and the outbox of deliveries to them ----------------------

@@ -2,8 +2,10 @@
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+
+from moderation import reasons
 
 RECEIVED, PUBLISHED, HELD, APPROVED, REJECTED = "received", "published", "held", "approved", "rejected"
 
@@ -19,7 +21,9 @@ class Thresholds:
 @dataclass(frozen=True)
 class Verdict:
     status: str
+    # A code from moderation.reasons and what goes with it, rendered in the reader's language.
     reason: str
+    params: dict = field(default_factory=dict)
 
 
 def fold(text: str) -> str:
@@ -58,19 +62,24 @@ def decide(
 ) -> Verdict:
     """Rejections first (they hold in every mode), then holds, else publish."""
     if author_banned:
-        return Verdict(REJECTED, "author banned")
+        return Verdict(REJECTED, reasons.AUTHOR_BANNED)
     if word := find_word(banned_words, body):
-        return Verdict(REJECTED, f"banned word: {word}")
+        return Verdict(REJECTED, reasons.BANNED_WORD, {"word": word})
     if toxicity >= thresholds.toxicity_reject:
-        return Verdict(REJECTED, f"toxicity {toxicity:.2f} >= {thresholds.toxicity_reject:.2f}")
+        return _scored(REJECTED, reasons.TOXICITY_REJECT, toxicity, thresholds.toxicity_reject)
     if spam >= thresholds.spam_reject:
-        return Verdict(REJECTED, f"spam {spam:.2f} >= {thresholds.spam_reject:.2f}")
+        return _scored(REJECTED, reasons.SPAM_REJECT, spam, thresholds.spam_reject)
     if premoderated:
-        return Verdict(HELD, "pre-moderation")
+        return Verdict(HELD, reasons.PREMODERATION)
     if word := find_word(suspect_words, body):
-        return Verdict(HELD, f"suspect word: {word}")
+        return Verdict(HELD, reasons.SUSPECT_WORD, {"word": word})
     if toxicity >= thresholds.toxicity_hold:
-        return Verdict(HELD, f"toxicity {toxicity:.2f} >= {thresholds.toxicity_hold:.2f}")
+        return _scored(HELD, reasons.TOXICITY_HOLD, toxicity, thresholds.toxicity_hold)
     if spam >= thresholds.spam_hold:
-        return Verdict(HELD, f"spam {spam:.2f} >= {thresholds.spam_hold:.2f}")
-    return Verdict(PUBLISHED, "clean")
+        return _scored(HELD, reasons.SPAM_HOLD, spam, thresholds.spam_hold)
+    return Verdict(PUBLISHED, reasons.CLEAN)
+
+
+def _scored(status: str, reason: str, value: float, threshold: float) -> Verdict:
+    # Stored unrounded: the trail shows them rounded, the simulator may reuse them.
+    return Verdict(status, reason, {"score": round(value, 4), "threshold": threshold})

@@ -321,7 +321,7 @@ def test_it_draws_the_dashboard(modo, queue, moderator):
     assert html.count('class="vigie-chart"') == 2
     assert 'class="vigie-bar vigie-held"' in html
     assert 'class="vigie-bar vigie-approved"' in html
-    assert "Taux de rétention" in html
+    assert "retenus à l’arrivée" in html
 
 
 def test_it_links_the_dashboard_from_the_admin_index(modo):

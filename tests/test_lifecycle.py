@@ -55,7 +55,7 @@ def test_it_holds_everything_on_a_premoderated_article(site, make_comment):
     art, _ = services.article_upsert(site=site, external_id="pre", moderation_mode="pre")
     comment = make_comment("Un avis tout à fait courtois.", art=art, classify=True)
     assert comment.status == S.HELD
-    assert comment.events.get().reason == "pre-moderation"
+    assert comment.events.get().reason == "premoderation"
 
 
 def test_it_holds_a_premoderated_author_and_rejects_a_banned_one(make_comment, moderator):

@@ -5,7 +5,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
@@ -13,13 +12,14 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from moderation import selectors, services
+from moderation import reasons, selectors, services
 from moderation.admin.common import (  # noqa: F401
     AUTHOR_ACTION_BUTTONS,
     QUEUE_LABELS,
     SCORED_QUEUES,
     ModeratedSitesMixin,
     ReadOnlyInline,
+    score_column,
     shown,
     shown_all,
     titled,
@@ -61,26 +61,41 @@ class QueueFilter(admin.SimpleListFilter):
 
 class ClassificationInline(ReadOnlyInline):
     model = Classification
-    fields = shown_all("model_version", "toxicity", "spam", "language", "labels", "created_at")
+    fields = [
+        "model_version",
+        score_column("toxicity", Classification),
+        score_column("spam", Classification),
+        "language",
+        "sub_labels",
+        "created_at",
+    ]
     readonly_fields = fields
+
+    @admin.display(description=_("sub-labels"))
+    def sub_labels(self, classification: Classification) -> str:
+        return reasons.describe_labels(classification.labels) or "–"
 
 
 class ReportInline(ReadOnlyInline):
     model = Report
-    fields = shown_all(
-        "reason", "text", "reporter_id", "anonymous", "weight", "outcome", "created_at", "resolved_at"
-    )
+    fields = ["reason", "text", "reporter_id", "anonymous", "weight", "outcome", "created_at", "resolved_at"]
     readonly_fields = fields
 
 
 class EventInline(ReadOnlyInline):
     model = ModerationEvent
     fk_name = "comment"
-    fields = shown_all(
-        "created_at", "actor", "moderator", "action", "from_status", "to_status", "reason", "note"
-    )
+    fields = ["created_at", "actor", "moderator", "action", "from_status", "to_status", "why", "event_note"]
     readonly_fields = fields
     verbose_name_plural = _("event trail")
+
+    @admin.display(description=_("reason"))
+    def why(self, event: ModerationEvent) -> str:
+        return reasons.describe(event.reason, event.reason_params) or "–"
+
+    @admin.display(description=_("note"))
+    def event_note(self, event: ModerationEvent) -> str:
+        return reasons.describe_note(event.note, event.reason_params) or "–"
 
 
 # --- bulk actions --------------------------------------------------------------------------------
@@ -187,15 +202,15 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
 
     @admin.display(description=_("score"), ordering="priority")
     def score(self, comment: Comment) -> str:
-        return number_format(comment.priority, 2)
+        return reasons.score(comment.priority)
 
     @admin.display(description=_("toxicity"), ordering="toxicity")
     def toxicity_display(self, comment: Comment) -> str:
-        return "–" if comment.toxicity is None else number_format(comment.toxicity, 2)
+        return reasons.score(comment.toxicity)
 
     @admin.display(description=_("spam"), ordering="spam")
     def spam_display(self, comment: Comment) -> str:
-        return "–" if comment.spam is None else number_format(comment.spam, 2)
+        return reasons.score(comment.spam)
 
     @admin.display(description=_("comment"))
     def highlighted_body(self, comment: Comment) -> SafeString:
@@ -218,9 +233,9 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
             '<span class="vigie-score">{} {}</span> <span class="vigie-score">{} {}</span> '
             '<span class="vigie-model">{} {}</span>',
             _("toxicity"),
-            number_format(classification.toxicity, 2),
+            reasons.score(classification.toxicity),
             _("spam"),
-            number_format(classification.spam, 2),
+            reasons.score(classification.spam),
             _("model"),
             classification.model_version,
         )

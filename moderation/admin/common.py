@@ -4,14 +4,13 @@ from datetime import datetime
 
 from django.contrib import admin
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from moderation.models import (
-    Author,
-    Comment,
-)
+from moderation import reasons
+from moderation.models import Comment
 from moderation.selectors import can_moderate, moderator_sites
 
 admin.site.site_header = _("Vigie: comment moderation")
@@ -37,91 +36,47 @@ AUTHOR_ACTION_BUTTONS = {
 SCORED_QUEUES = {"held", "reported", "received"}
 
 
-# --- labels: the models' fields have no verbose names, so the admin names them itself ----------
-# (Adding verbose_name to the fields would need a migration; these are display labels only.)
-
-LABELS = {
-    "status": _("status"),
-    "site": _("site"),
-    "article": _("article"),
-    "author": _("author"),
-    "parent": _("reply to"),
-    "language": _("language"),
-    "open_reports": _("open reports"),
-    "created_at": _("created at"),
-    "decided_at": _("decided at"),
-    "resolved_at": _("resolved at"),
-    "reason": _("reason"),
-    "text": _("text"),
-    "reporter_id": _("reader"),
-    "anonymous": _("anonymous"),
-    "weight": _("weight"),
-    "outcome": _("outcome"),
-    "dismissed_count": _("dismissed reports"),
-    "upheld_count": _("upheld reports"),
-    "model_version": _("model version"),
-    "toxicity": _("toxicity"),
-    "spam": _("spam"),
-    "labels": _("labels"),
-    "actor": _("actor"),
-    "moderator": _("moderator"),
-    "action": _("action"),
-    "from_status": _("from"),
-    "to_status": _("to"),
-    "note": _("note"),
-    "external_id": _("identifier"),
-    "approved_count": pgettext_lazy("count", "approved"),
-    "rejected_count": pgettext_lazy("count", "rejected"),
-    "moderation_mode": _("moderation"),
-    "article__moderation_mode": _("moderation"),
-    "name": _("name"),
-    "comment": _("comment"),
-}
+# --- columns -----------------------------------------------------------------------------------
+# The models' fields carry their verbose names (French through gettext), so the admin lists
+# field names as they are; the helpers below are for values Django would not show well.
 
 
-def shown(name: str):
-    """A read-only column or field for ``name`` with a translated label."""
+def shown(name: str) -> str:
+    """A field as Django shows it (kept for callers written when fields had no verbose names)."""
+    return name
+
+
+def shown_all(*names: str) -> list[str]:
+    return list(names)
+
+
+def titled(name: str) -> str:
+    """A list filter on a field: Django titles it with the field's verbose name."""
+    return name
+
+
+def score_column(name: str, model=Comment):
+    """A score rounded like every other score in the workbench (reasons.score: 0,88)."""
 
     def value(obj):
-        display = getattr(obj, f"get_{name}_display", None)
-        return _readable(display() if display else getattr(obj, name))
+        return reasons.score(getattr(obj, name))
 
-    value.__name__ = name
-    return admin.display(description=LABELS[name], ordering=name)(value)
-
-
-# Status names in the event trail are stored as values; show their labels.
-_STATUS_LABELS = {**dict(Author.Status.choices), **dict(Comment.Status.choices)}
+    value.__name__ = f"{name}_score"
+    return admin.display(description=model._meta.get_field(name).verbose_name, ordering=name)(value)
 
 
-def _readable(value):
-    """What the admin shows for a value read by a callable (it does not format those itself)."""
-    if value is None or value == "":
+def when(value: datetime | None) -> str:
+    if value is None:
         return admin.site.empty_value_display
-    if isinstance(value, datetime):
-        return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
-    if isinstance(value, float):
-        return number_format(value, 3)
-    if isinstance(value, str) and value in _STATUS_LABELS:
-        return _STATUS_LABELS[value]
-    return value
+    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
-def shown_all(*names: str) -> list:
-    return [shown(name) for name in names]
+class TitledListMixin:
+    """Lists titled with the plural name ("Auteurs"), not Django's "Select author to view"."""
 
-
-def titled(name: str) -> tuple:
-    """A list filter on a model field, as Django would pick it, titled with the translated label."""
-
-    class Titled(admin.FieldListFilter):
-        def __new__(cls, field, request, params, model, model_admin, field_path):
-            # Not an instance of Titled, so __init__ is not called again on it.
-            chosen = admin.FieldListFilter.create(field, request, params, model, model_admin, field_path)
-            chosen.title = LABELS[name]
-            return chosen
-
-    return (name, Titled)
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": capfirst(self.model._meta.verbose_name_plural), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -139,7 +94,7 @@ class ReadOnlyInline(admin.TabularInline):
         return can_moderate(request.user) or super().has_view_permission(request, obj)
 
 
-class ModeratedSitesMixin:
+class ModeratedSitesMixin(TitledListMixin):
     """Moderators see only the sites they moderate; superusers see all.
 
     Moderators hold one permission, ``moderation.moderate_comment``: it lets them view what

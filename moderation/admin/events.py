@@ -2,8 +2,10 @@
 
 from django.contrib import admin
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
-from moderation.admin.common import shown_all, titled
+from moderation import reasons
+from moderation.admin.common import TitledListMixin, shown_all, titled
 from moderation.models import (
     ModerationEvent,
 )
@@ -11,10 +13,11 @@ from moderation.selectors import can_moderate, moderator_sites
 
 
 @admin.register(ModerationEvent)
-class ModerationEventAdmin(admin.ModelAdmin):
+class ModerationEventAdmin(TitledListMixin, admin.ModelAdmin):
     list_display = [
         *shown_all("created_at", "actor", "moderator", "action", "comment"),
-        *shown_all("author", "from_status", "to_status", "reason"),
+        *shown_all("author", "from_status", "to_status"),
+        "why",
     ]
     list_filter = [titled("actor"), titled("action"), titled("moderator")]
     list_select_related = ["moderator", "comment", "author"]
@@ -26,6 +29,10 @@ class ModerationEventAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return can_moderate(request.user) or super().has_view_permission(request, obj)
+
+    @admin.display(description=_("reason"))
+    def why(self, event: ModerationEvent) -> str:
+        return reasons.describe(event.reason, event.reason_params) or "–"
 
     def has_add_permission(self, request):
         return False

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from moderation.admin.common import ModeratedSitesMixin
+from moderation.admin.common import ModeratedSitesMixin, TitledListMixin
 from moderation.models import (
     Article,
     Site,
@@ -18,7 +18,7 @@ class ArticleAdmin(ModeratedSitesMixin, admin.ModelAdmin):
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(TitledListMixin, admin.ModelAdmin):
     list_display = ["name", "api_key_prefix", "is_active", "default_moderation_mode", "reports_to_hold"]
     readonly_fields = ["api_key_prefix", "created_at"]
     filter_horizontal = ["moderators"]

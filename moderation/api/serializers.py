@@ -5,7 +5,7 @@ import re
 from django.conf import settings
 from rest_framework import serializers
 
-from moderation import services
+from moderation import reasons, services
 from moderation.models import (
     Article,
     Comment,
@@ -289,9 +289,16 @@ class EventOutput(serializers.Serializer):
     action = serializers.CharField()
     from_status = serializers.CharField()
     to_status = serializers.CharField()
+    # A code (moderation.reasons) with its params, and the same as a sentence in the
+    # request's language (Accept-Language).
     reason = serializers.CharField()
+    reason_params = serializers.DictField()
+    reason_text = serializers.SerializerMethodField()
     note = serializers.CharField()
     created_at = serializers.DateTimeField()
+
+    def get_reason_text(self, event) -> str:
+        return reasons.describe(event.reason, event.reason_params)
 
 
 class HistoryItemOutput(serializers.Serializer):

@@ -125,7 +125,7 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
                 from_status=Status.RECEIVED,
                 to_status=verdict.status,
                 reason=verdict.reason[:200],
-                note=f"model {model.version}",
+                reason_params={**verdict.params, "model": model.version},
                 created_at=now,
             )
         )

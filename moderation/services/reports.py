@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 
+from moderation import reasons
 from moderation.errors import Conflict, NotFound
 from moderation.models import (
     Comment,
@@ -89,7 +90,7 @@ def report_create(
             update += ["status", "updated_at"]
         comment.save(update_fields=update)
         if held:
-            reason = f"{comment.open_reports} reader reports, weight {comment.report_weight:g}"
+            reason = reasons.REPORTS
             ModerationEvent.objects.create(
                 comment=comment,
                 actor=ModerationEvent.Actor.READERS,
@@ -97,6 +98,7 @@ def report_create(
                 from_status=Status.PUBLISHED,
                 to_status=Status.HELD,
                 reason=reason,
+                reason_params={"count": comment.open_reports, "weight": comment.report_weight},
             )
             webhook_event_record(
                 site=site,
