@@ -85,11 +85,30 @@ def _make_standin_model(path: Path) -> None:
     save_test_model(path, weights, version="standin.1", intercepts={"toxicity": -2.0, "spam": -2.5})
 
 
-# The worker set-ups drain.py and latency.py compare: Vigie as configured, and the baseline of
-# one task per comment with a new database connection per task.
+def fast_only_model() -> Path:
+    """The model as loaded, with its second opinion turned off (same weights and version):
+    the cascade's own cost is the difference."""
+    import json
+    import shutil
+
+    from moderation.classifier import load_model
+
+    source = load_model(model_path())
+    path = VAR_DIR / f"fast-only-{source.version}"
+    if not (path / "model.json").exists():
+        path.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source.path / "weights.npz", path / "weights.npz")
+        meta = {k: v for k, v in source.metadata.items() if k != "second_opinion"}
+        (path / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    return path
+
+
+# The worker set-ups drain.py and latency.py compare: Vigie as configured, the baseline of
+# one task per comment with a new database connection per task, and the fast stage alone.
 CONFIGS = {
     "vigie": {},
     "one-task-per-comment": {"VIGIE_CLASSIFY_BATCH": 1, "CELERY_DB_REUSE_MAX": 0},
+    "fast-only": {"VIGIE_MODEL_PATH": fast_only_model},  # made when first used
 }
 
 
@@ -129,7 +148,7 @@ def stack_env(**extra) -> dict:
     env = dict(os.environ)
     _apply(env, _overrides())
     env["PYTHONPATH"] = str(ROOT)
-    env.update({k: str(v) for k, v in extra.items()})
+    env.update({k: str(v() if callable(v) else v) for k, v in extra.items()})
     return env
 
 

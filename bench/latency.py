@@ -70,21 +70,21 @@ class Stack:
         return sent_at, json.loads(body)["id"], time.time() - sent_at
 
     def run(self, rate: float, seconds: float) -> dict:
-        from moderation.models import Comment
+        from moderation.models import Comment, ModerationEvent
 
         results = common.open_loop(self.post, rate=rate, seconds=seconds, threads=max(16, int(rate / 10)))
         self.sent += len(results)
         good = [r for r in results if isinstance(r, tuple)]
         errors = len(results) - len(good)
         ids = [comment_id for _, comment_id, _ in good]
-        waiting = Comment.objects.filter(pk__in=ids, status=Comment.Status.RECEIVED)
+        waiting = Comment.objects.filter(pk__in=ids, status__in=Comment.WAITING)
         try:
             common.wait_until(lambda: not waiting.exists(), timeout=60, interval=0.2, message="classified")
         except TimeoutError:
             say(f"    [{self.label}] {waiting.count()} comments still waiting after 60 s")
         rows = (
             Comment.objects.filter(pk__in=ids)
-            .exclude(status=Comment.Status.RECEIVED)
+            .exclude(status__in=Comment.WAITING)
             .values_list("pk", "created_at", "updated_at")
         )
         final = {pk: updated for pk, _, updated in rows}
@@ -96,6 +96,14 @@ class Stack:
             for sent_at, comment_id, _ in good
         ]
         answered = [seconds * 1000 for _, _, seconds in good]
+        screened = set(
+            ModerationEvent.objects.filter(
+                comment_id__in=ids, to_status=Comment.Status.SCREENING
+            ).values_list("comment_id", flat=True)
+        )
+        by_stage = {"fast": [], "second": []}
+        for (_, comment_id, _), latency in zip(good, latencies, strict=True):
+            by_stage["second" if comment_id in screened else "fast"].append(latency)
         figure = {
             "rate": rate,
             "sent": len(results),
@@ -106,12 +114,17 @@ class Stack:
             "post_p50_ms": common.percentile(answered, 50),
             "stored_p50_ms": common.percentile(stored, 50),
             "stored_p99_ms": common.percentile(stored, 99),
+            "second_opinion_share": len(screened) / max(len(good), 1),
+            "fast_p99_ms": common.percentile(by_stage["fast"], 99),
+            "second_p99_ms": common.percentile(by_stage["second"], 99),
         }
         say(
             f"    [{self.label}] {rate}/s for {seconds:.0f}s: p50 {figure['p50_ms']:.1f} ms, "
             f"p99 {figure['p99_ms']:.1f} ms, max {figure['max_ms']:.0f} ms, {errors} errors "
             f"(the POST itself: p50 {figure['post_p50_ms']:.1f} ms; stored to final: "
-            f"p50 {figure['stored_p50_ms'] or 0:.1f} ms, p99 {figure['stored_p99_ms'] or 0:.1f} ms)"
+            f"p50 {figure['stored_p50_ms'] or 0:.1f} ms, p99 {figure['stored_p99_ms'] or 0:.1f} ms); "
+            f"{figure['second_opinion_share']:.0%} took the second opinion: p99 fast-decided "
+            f"{figure['fast_p99_ms'] or 0:.1f} ms, second opinion {figure['second_p99_ms'] or 0:.1f} ms"
         )
         return figure
 

@@ -125,15 +125,21 @@ class Author(models.Model):
 class Comment(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", _("received")
+        # Scored by the fast model, which was unsure: waiting for the encoder's opinion. Still
+        # not visible; the site sees "received" (the comment is not decided yet).
+        SCREENING = "screening", _("second opinion")
         PUBLISHED = "published", _("published")
         HELD = "held", _("held")
         APPROVED = "approved", _("approved")
         REJECTED = "rejected", _("rejected")
 
     # The only moves a comment can make. Moderators may revisit their own decisions;
-    # nothing ever returns to `received`.
+    # nothing ever returns to `received` or `screening`.
     TRANSITIONS: dict[str, frozenset[str]] = {
-        Status.RECEIVED: frozenset({Status.PUBLISHED, Status.HELD, Status.APPROVED, Status.REJECTED}),
+        Status.RECEIVED: frozenset(
+            {Status.SCREENING, Status.PUBLISHED, Status.HELD, Status.APPROVED, Status.REJECTED}
+        ),
+        Status.SCREENING: frozenset({Status.PUBLISHED, Status.HELD, Status.APPROVED, Status.REJECTED}),
         Status.PUBLISHED: frozenset({Status.HELD, Status.APPROVED, Status.REJECTED}),
         # held -> published only when moderators dismiss the reader reports that held it.
         Status.HELD: frozenset({Status.APPROVED, Status.REJECTED, Status.PUBLISHED}),
@@ -141,6 +147,7 @@ class Comment(models.Model):
         Status.REJECTED: frozenset({Status.APPROVED}),
     }
     VISIBLE = (Status.PUBLISHED, Status.APPROVED)
+    WAITING = (Status.RECEIVED, Status.SCREENING)  # not decided yet, at either stage
 
     site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="comments")
     article = models.ForeignKey(
@@ -212,6 +219,12 @@ class Comment(models.Model):
                 condition=models.Q(status="received"),
                 name="comment_waiting",
             ),
+            # services.comments_second_opinion claim / the sweep: oldest screened first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="screening"),
+                name="comment_screening",
+            ),
             # author history in the moderator detail.
             models.Index(fields=["author", "created_at"], name="comment_author_created"),
         ]
@@ -229,6 +242,11 @@ class Comment(models.Model):
     @property
     def is_visible(self) -> bool:
         return self.status in self.VISIBLE
+
+    @property
+    def site_status(self) -> str:
+        """The status as the site sees it: both stages of classification are `received`."""
+        return self.Status.RECEIVED if self.status == self.Status.SCREENING else self.status
 
 
 class Classification(models.Model):

@@ -24,6 +24,9 @@ class Verdict:
     # A code from moderation.reasons and what goes with it, rendered in the reader's language.
     reason: str
     params: dict = field(default_factory=dict)
+    # True when the classifier's scores decided (not a ban, a listed word, pre-moderation
+    # or the display name): only then can a second opinion on the text change the outcome.
+    by_score: bool = False
 
 
 def fold(text: str) -> str:
@@ -59,27 +62,30 @@ def decide(
     banned_words: str = "",
     suspect_words: str = "",
     body: str = "",
+    name_flagged: bool = False,
 ) -> Verdict:
     """Rejections first (they hold in every mode), then holds, else publish."""
     if author_banned:
         return Verdict(REJECTED, reasons.AUTHOR_BANNED)
     if word := find_word(banned_words, body):
         return Verdict(REJECTED, reasons.BANNED_WORD, {"word": word})
-    if toxicity >= thresholds.toxicity_reject:
-        return _scored(REJECTED, reasons.TOXICITY_REJECT, toxicity, thresholds.toxicity_reject)
     if spam >= thresholds.spam_reject:
         return _scored(REJECTED, reasons.SPAM_REJECT, spam, thresholds.spam_reject)
+    if toxicity >= thresholds.toxicity_reject:
+        return _scored(REJECTED, reasons.TOXICITY_REJECT, toxicity, thresholds.toxicity_reject, by_score=True)
     if premoderated:
         return Verdict(HELD, reasons.PREMODERATION)
     if word := find_word(suspect_words, body):
         return Verdict(HELD, reasons.SUSPECT_WORD, {"word": word})
-    if toxicity >= thresholds.toxicity_hold:
-        return _scored(HELD, reasons.TOXICITY_HOLD, toxicity, thresholds.toxicity_hold)
+    if name_flagged:
+        return Verdict(HELD, reasons.DISPLAY_NAME)
     if spam >= thresholds.spam_hold:
         return _scored(HELD, reasons.SPAM_HOLD, spam, thresholds.spam_hold)
-    return Verdict(PUBLISHED, reasons.CLEAN)
+    if toxicity >= thresholds.toxicity_hold:
+        return _scored(HELD, reasons.TOXICITY_HOLD, toxicity, thresholds.toxicity_hold, by_score=True)
+    return Verdict(PUBLISHED, reasons.CLEAN, by_score=True)
 
 
-def _scored(status: str, reason: str, value: float, threshold: float) -> Verdict:
+def _scored(status: str, reason: str, value: float, threshold: float, *, by_score: bool = False) -> Verdict:
     # Stored unrounded: the trail shows them rounded, the simulator may reuse them.
-    return Verdict(status, reason, {"score": round(value, 4), "threshold": threshold})
+    return Verdict(status, reason, {"score": round(value, 4), "threshold": threshold}, by_score)

@@ -24,6 +24,8 @@ SPAM_HOLD = "spam_hold"
 PREMODERATION = "premoderation"
 CLEAN = "clean"
 REPORTS = "reports"
+DISPLAY_NAME = "display_name"
+SECOND_OPINION = "second_opinion"
 
 # Codes whose params are a score and the threshold it reached.
 _SCORED = {
@@ -34,11 +36,14 @@ _SCORED = {
     # Rows from before the codes do not say which threshold was reached.
     "toxicity_over": gettext_lazy("toxicity %(score)s ≥ %(threshold)s"),
     "spam_over": gettext_lazy("spam %(score)s ≥ %(threshold)s"),
+    # The fast model was unsure (its score in the band): the encoder's opinion is asked.
+    SECOND_OPINION: gettext_lazy("toxicity %(score)s between %(threshold)s: second opinion asked"),
 }
 _PLAIN = {
     AUTHOR_BANNED: gettext_lazy("the author is banned"),
     PREMODERATION: gettext_lazy("pre-moderation (article or author)"),
     CLEAN: gettext_lazy("nothing to hold"),
+    DISPLAY_NAME: gettext_lazy("the display name (toxic or spam)"),
 }
 _WORDS = {
     BANNED_WORD: gettext_lazy("banned word: %(word)s"),
@@ -63,6 +68,10 @@ LABEL_NAMES = {
     "insult": gettext_lazy("insult"),
     "obscene": gettext_lazy("obscene"),
     "severe_toxic": gettext_lazy("severe toxicity"),
+    "toxicity_fast": gettext_lazy("toxicity, fast model"),
+    "toxicity_encoder": gettext_lazy("toxicity, encoder"),
+    "display_name_toxicity": gettext_lazy("display name: toxicity"),
+    "display_name_spam": gettext_lazy("display name: spam"),
 }
 
 _LEGACY = [
@@ -112,9 +121,13 @@ def describe(reason: str, params: dict | None = None) -> str:
         reason, params = parse_legacy(reason)
     try:
         if reason in _SCORED:
+            threshold = params["threshold"]
             return _SCORED[reason] % {
                 "score": score(float(params["score"])),
-                "threshold": score(float(params["threshold"])),
+                # The band's two edges, or one threshold.
+                "threshold": " – ".join(score(float(t)) for t in threshold)
+                if isinstance(threshold, list)
+                else score(float(threshold)),
             }
         if reason in _WORDS:
             return _WORDS[reason] % {"word": params["word"]}

@@ -123,6 +123,8 @@ def in_queue(comments: QuerySet[Comment], queue: str) -> QuerySet[Comment]:
     """
     if queue == "reported":
         return comments.filter(status__in=Comment.VISIBLE, open_reports__gt=0)
+    if queue == "received":  # waiting for either stage of the classifier
+        return comments.filter(status__in=Comment.WAITING)
     return comments.filter(status=queue)
 
 
@@ -137,7 +139,8 @@ def queue_counts(*, user) -> dict[str, int]:
     base = Comment.objects.filter(site__in=moderator_sites(user))
     counts = dict.fromkeys(QUEUES, 0)
     for row in base.values("status").annotate(n=Count("id")).order_by():
-        counts[row["status"]] = row["n"]
+        queue = "received" if row["status"] == Status.SCREENING else row["status"]
+        counts[queue] += row["n"]
     counts["reported"] = in_queue(base, "reported").count()
     return counts
 

@@ -29,10 +29,26 @@ def classify_comment(comment_id: int) -> int:
     return services.comments_classify(comment_ids=[comment_id])
 
 
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=8,
+)
+def second_opinion(comment_ids: list[int]) -> int:
+    """The encoder stage for comments the fast model was unsure of (routed to the encoder
+    queue, settings.VIGIE_ENCODER_QUEUE). Idempotent like classify_comment: a comment no
+    longer `screening` is skipped."""
+    return services.comments_second_opinion(comment_ids=comment_ids)
+
+
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_received() -> int:
-    """Periodic safety net (Celery beat): re-enqueue comments stuck in `received`."""
-    return services.comments_sweep_received()
+    """Periodic safety net (Celery beat): re-enqueue comments stuck at either stage."""
+    return services.comments_sweep_received() + services.comments_sweep_screening()
 
 
 @shared_task(

@@ -19,13 +19,21 @@ def refuse_to_start_without_a_model(**kwargs):
     check's test runs here (loading the model, then cached for the pool). Comments keep
     waiting as `received` and the sweep hands them to a worker started with a good model.
     """
-    from moderation.checks import MODEL_HINT, model_problem
+    from moderation.checks import ENCODER_HINT, MODEL_HINT, encoder_problem, model_problem
 
     problem = model_problem()
     if problem is not None:
         # SystemExit, unlike an Exception, is not swallowed by Celery's signal dispatch.
         raise SystemExit(
             f"vigie.E001: the classifier model cannot be loaded: {problem}. {MODEL_HINT} "
+            "Comments stay `received` until then."
+        )
+    problem = encoder_problem()
+    if problem is not None:
+        # Not quietly half a model: without its encoder the cascade cannot decide what the
+        # fast model is unsure of.
+        raise SystemExit(
+            f"vigie.E002: the classifier's encoder cannot be loaded: {problem}. {ENCODER_HINT} "
             "Comments stay `received` until then."
         )
 
@@ -43,4 +51,16 @@ def warm_up_the_classifier(**kwargs):
 
     # A bad model: refuse_to_start_without_a_model has already said so in the parent.
     with contextlib.suppress(ModelError):
-        load_model(settings.VIGIE_MODEL_PATH).score(["Bonjour à tous", "Hola, ¿qué tal?"], explain=False)
+        model = load_model(settings.VIGIE_MODEL_PATH)
+        fast = model.score(["Bonjour à tous", "Hola, ¿qué tal?"], explain=False)
+        if model.has_second_opinion and _consumes(kwargs.get("sender"), settings.VIGIE_ENCODER_QUEUE):
+            # The encoder's weights (~1 s to load) are read now, not by the first comment.
+            model.second_opinion(["Bonjour à tous"], fast[:1])
+
+
+def _consumes(sender, queue: str) -> bool:
+    """Does this worker consume ``queue``? (True when it cannot tell: loading is harmless.)"""
+    try:
+        return queue in sender.app.amqp.queues.consume_from
+    except AttributeError:
+        return True

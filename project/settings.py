@@ -257,6 +257,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env_bool("VIGIE_TASKS_EAGER", False)
+VIGIE_ENCODER_QUEUE = env_str("VIGIE_ENCODER_QUEUE", "encoder")
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_BEAT_SCHEDULE = {
     "sweep-received": {
         "task": "moderation.tasks.sweep_received",
@@ -268,16 +270,22 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=env_int("VIGIE_WEBHOOK_SWEEP_INTERVAL", 10, minimum=1)),
     },
 }
-# Webhook deliveries wait on other sites' servers: their own queue, so that production can
-# give them workers of their own (`-Q webhooks`). A worker started without -Q consumes every
-# queue listed here, so the embedded single worker delivers them too.
+# Three queues, so that production can give each its own workers: the fast stage of the
+# classifier on Celery's default queue (`-Q celery`), the encoder's second opinion on its own
+# (`-Q encoder`, machines of their own), and webhook deliveries, which wait on other sites'
+# servers (`-Q webhooks`). A worker started without -Q consumes every queue listed here, so
+# the embedded single worker serves the whole cascade and delivers the webhooks too.
 CELERY_TASK_QUEUES = [
     Queue("celery", routing_key="celery"),
+    Queue(VIGIE_ENCODER_QUEUE, routing_key=VIGIE_ENCODER_QUEUE),
     Queue("webhooks", routing_key="webhooks"),
 ]
 CELERY_TASK_ROUTES = {
-    f"moderation.tasks.{name}": {"queue": "webhooks", "routing_key": "webhooks"}
-    for name in ("deliver_webhook", "expand_webhook_batch")
+    "moderation.tasks.second_opinion": {"queue": VIGIE_ENCODER_QUEUE, "routing_key": VIGIE_ENCODER_QUEUE},
+    **{
+        f"moderation.tasks.{name}": {"queue": "webhooks", "routing_key": "webhooks"}
+        for name in ("deliver_webhook", "expand_webhook_batch")
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Keep a worker's database connection across tasks (Celery closes it after every task
@@ -329,6 +337,9 @@ VIGIE_SWEEP_AFTER_SECONDS = env_int("VIGIE_SWEEP_AFTER_SECONDS", 60, minimum=1)
 # per comment than 64 (608 vs 660 us, measured in process) and a full batch still takes
 # under 0.1 s.
 VIGIE_CLASSIFY_BATCH = env_int("VIGIE_CLASSIFY_BATCH", 128, minimum=1)
+# The encoder stage's batch: the sentence encoder streams its weights once per batch, and 64
+# comments take ~0.15 s on one core (the claim's row locks are held that long).
+VIGIE_SECOND_OPINION_BATCH = env_int("VIGIE_SECOND_OPINION_BATCH", 64, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = VIGIE_MAX_REQUEST_BYTES
 # Webhooks: receivers on loopback/private addresses are refused unless this is set (tests and
 # the embedded `manage.py serve` set it); a delivery is retried, with exponential backoff,

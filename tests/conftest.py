@@ -154,11 +154,18 @@ def make_comment(site, article):
             parent_id=parent.pk if parent else None,
         )
         if classify:
-            services.comments_classify(comment_ids=[comment.pk])
+            classify_now([comment.pk])
             comment.refresh_from_db()
         return comment
 
     return make
+
+
+def classify_now(comment_ids: list[int]) -> None:
+    """Both stages of the cascade, in this process (on_commit never fires inside a test's
+    transaction, so the fast stage's hand-off to the encoder queue is made here)."""
+    services.comments_classify(comment_ids=comment_ids)
+    services.comments_second_opinion(comment_ids=comment_ids)
 
 
 def set_status(comment: Comment, status: str) -> Comment:
@@ -187,9 +194,11 @@ def stack_env(redis_url: str, **extra) -> dict:
 
 
 def start_worker(
-    env: dict, *, name: str, concurrency: int = 1, beat: bool = False, log_dir: Path
+    env: dict, *, name: str, concurrency: int = 1, beat: bool = False, log_dir: Path, queues: str = ""
 ) -> subprocess.Popen:
     extra = ["--loglevel=INFO", "--pool=prefork"]
+    if queues:  # e.g. "celery" (the fast stage only) or "encoder" (the second opinion only)
+        extra += ["-Q", queues]
     if beat:
         extra += ["--beat", f"--schedule={log_dir / (name + '-beat')}"]
     return processes.celery_worker(

@@ -143,7 +143,9 @@ class CommentStatusOutput(serializers.Serializer):
     parent_id = serializers.IntegerField(allow_null=True)
     author = AuthorOutput()
     body = serializers.CharField()
-    status = serializers.ChoiceField(choices=Comment.Status.choices)
+    status = serializers.ChoiceField(
+        choices=[c for c in Comment.Status.choices if c[0] != Comment.Status.SCREENING], source="site_status"
+    )
     visible = serializers.BooleanField(source="is_visible")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

@@ -24,7 +24,9 @@ def score_stream(model, lines: Iterable[str], out: TextIO, batch_size: int = SCO
 
     def flush() -> None:
         texts = [t for _, t, err in pending if err is None]
-        scored = iter(model.score(texts, explain=False)) if texts else iter(())
+        # The whole cascade, as the workers run it: the fast score, and the combined one for
+        # texts in the second opinion's band.
+        scored = iter(model.score_cascade(texts)) if texts else iter(())
         for _, _text, err in pending:
             if err is not None:
                 out.write(json.dumps({"error": err}) + "\n")
@@ -111,6 +113,9 @@ def format_report(report: dict) -> str:
     lines.append(f"  false-positive rate at hold, non-toxic French: "
                  f"{_fmt(tox.get('fpr_fr_nontoxic_at_hold'))}; English: "
                  f"{_fmt(tox.get('fpr_en_nontoxic_at_hold'))}")
+    lines.append(f"  second opinion (the encoder) taken by: French "
+                 f"{_fmt(tox.get('second_opinion_share_fr'))}, English "
+                 f"{_fmt(tox.get('second_opinion_share_en'))} of the rows")
     if "baseline_fpr_fr_nontoxic_at_0.5" in tox:
         lines.append(f"  alt-profanity-check FPR at 0.5, non-toxic French: "
                      f"{_fmt(tox['baseline_fpr_fr_nontoxic_at_0.5'])}")

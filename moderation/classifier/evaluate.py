@@ -41,16 +41,26 @@ def _group(y, s, t_hold, t_reject, baseline=None) -> dict:
     return out
 
 
-def metrics_report(model, rows: Sequence, baseline: np.ndarray | None = None) -> dict:
-    """Toxicity and spam metrics at the model's stored thresholds.
+def cascade_scores(model, texts: Sequence[str], encode=None, screened: list | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, list]:
+    """(toxicity, spam, languages) as the workers score them: both stages of the cascade.
+    ``screened``, if given, receives whether each text took the second opinion."""
+    scores = model.score_cascade(list(texts), encode=encode) if texts else []
+    if screened is not None:
+        screened.extend("toxicity_encoder" in s.labels for s in scores)
+    return (np.array([s.toxicity for s in scores]), np.array([s.spam for s in scores]),
+            [s.language for s in scores])
+
+
+def metrics_report(model, rows: Sequence, baseline: np.ndarray | None = None, encode=None) -> dict:
+    """Toxicity and spam metrics at the model's stored thresholds, as the cascade scores.
 
     ``baseline``: toxicity probabilities of another scorer on the same rows (alt-profanity-check),
-    reported side by side.
+    reported side by side. ``encode``: the encoder (cached embeddings in training).
     """
     texts = [r.text for r in rows]
-    probs = model.probabilities(texts)
-    col = {h: i for i, h in enumerate(model.head_names)}
-    tox, spam = probs[:, col["toxicity"]], probs[:, col["spam"]]
+    screened: list[bool] = []
+    tox, spam, _ = cascade_scores(model, texts, encode, screened)
     th = model.thresholds
     report: dict = {"toxicity": {}, "spam": {}}
 
@@ -66,15 +76,23 @@ def metrics_report(model, rows: Sequence, baseline: np.ndarray | None = None) ->
         groups[f"source:{source}"] = select(lambda r, s=source: r.source == s and r.toxic
                                             is not None)
     for name, m in groups.items():
+        t = model.thresholds_for(name[5:]) if name.startswith("lang:") else th
         report["toxicity"][name] = _group(
-            y_tox[m], tox[m], th["toxicity_hold"], th["toxicity_reject"],
+            y_tox[m], tox[m], t["toxicity_hold"], t["toxicity_reject"],
             None if baseline is None else baseline[m])
     fr_clean = has_tox & select(lambda r: r.language == "fr" and r.toxic == 0)
     en_clean = has_tox & select(lambda r: r.language == "en" and r.toxic == 0)
+    took = np.array(screened, dtype=bool)
+    for lang in ("fr", "en"):
+        m = has_tox & select(lambda r, lang=lang: r.language == lang)
+        report["toxicity"][f"second_opinion_share_{lang}"] = (
+            round(float(took[m].mean()), 4) if m.any() else None)
     report["toxicity"]["fpr_fr_nontoxic_at_hold"] = (
-        round(float((tox[fr_clean] >= th["toxicity_hold"]).mean()), 4) if fr_clean.any() else None)
+        round(float((tox[fr_clean] >= model.thresholds_for("fr")["toxicity_hold"]).mean()), 4)
+        if fr_clean.any() else None)
     report["toxicity"]["fpr_en_nontoxic_at_hold"] = (
-        round(float((tox[en_clean] >= th["toxicity_hold"]).mean()), 4) if en_clean.any() else None)
+        round(float((tox[en_clean] >= model.thresholds_for("en")["toxicity_hold"]).mean()), 4)
+        if en_clean.any() else None)
     if baseline is not None and fr_clean.any():
         report["toxicity"]["baseline_fpr_fr_nontoxic_at_0.5"] = round(
             float((baseline[fr_clean] >= 0.5).mean()), 4)
@@ -105,18 +123,17 @@ def load_behaviour(path: Path | None = None) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))["cases"]
 
 
-def behaviour_report(model, cases: list[dict] | None = None) -> dict:
-    """Each hand-written case: is it held (toxicity >= hold) exactly when it should be?"""
+def behaviour_report(model, cases: list[dict] | None = None, encode=None) -> dict:
+    """Each hand-written case: is it held (toxicity >= its language's hold) exactly when it
+    should be?"""
     cases = cases if cases is not None else load_behaviour()
-    probs = model.probabilities([c["text"] for c in cases])
-    col = model.head_names.index("toxicity")
-    hold = model.thresholds["toxicity_hold"]
+    tox, _, languages = cascade_scores(model, [c["text"] for c in cases], encode)
     results = []
     summary: dict[str, dict] = {}
-    for case, row in zip(cases, probs, strict=True):
-        held = bool(row[col] >= hold)
+    for case, t, lang in zip(cases, tox, languages, strict=True):
+        held = bool(t >= model.thresholds_for(lang)["toxicity_hold"])
         ok = held == (case["expect"] == "hold")
-        results.append({**case, "toxicity": round(float(row[col]), 4), "held": held, "ok": ok})
+        results.append({**case, "toxicity": round(float(t), 4), "held": held, "ok": ok})
         for key in (case["lang"], f"{case['lang']}:{case['category']}"):
             s = summary.setdefault(key, {"passed": 0, "total": 0})
             s["total"] += 1

@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,8 +27,10 @@ from .vectors import TABLE as VECTORS_TABLE
 from .vectors import WordVectors, is_vector_array
 
 FORMAT = "vigie-classifier"
-FORMAT_VERSION = 3  # 2: lexicon columns after the hashed n-grams; 3: optional word vectors
-READABLE_VERSIONS = (2, 3)
+# 2: lexicon columns after the hashed n-grams; 3: optional word vectors; 4: optional second
+# opinion (encoder heads, band, combination)
+FORMAT_VERSION = 4
+READABLE_VERSIONS = (2, 3, 4)
 HEADS = ("toxicity", "spam")
 LANGUAGE_HEAD = "language_fr"
 THRESHOLD_KEYS = ("toxicity_hold", "toxicity_reject", "spam_hold", "spam_reject")
@@ -35,6 +38,10 @@ DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "default_model"
 LEXICON_SUFFIX = ".lexicon"  # weights.npz: "<head>.lexicon" = the head's lexicon-column weights
 VECTORS_SUFFIX = ".vectors"  # weights.npz: "<head>.vectors" = the head's word-vector weights
 EXPLAIN_TOP = 5
+ENCODER_PREFIX = "encoder."  # weights.npz: "encoder.<language>" = that language's encoder head
+ENCODER_LANGUAGES = ("fr", "en")
+OCCLUSION_MAX_WORDS = 40
+_WORD_SPAN = re.compile(r"\w+")
 
 
 class ModelError(Exception):
@@ -61,9 +68,14 @@ class Model:
     def __init__(self, metadata: dict, weights: dict[str, np.ndarray], path: Path | None = None):
         self.metadata = metadata
         self.path = path
+        self._weights = weights
         self.version: str = metadata["version"]
         self.thresholds: dict[str, float] = {k: float(metadata["thresholds"][k])
                                              for k in THRESHOLD_KEYS}
+        # Format 4: toxicity thresholds per language (chosen on each language's dev rows).
+        self.thresholds_by_language: dict[str, dict[str, float]] = {
+            lang: {**self.thresholds, **{k: float(v) for k, v in t.items()}}
+            for lang, t in (metadata.get("thresholds_by_language") or {}).items()}
         self.n_features: int = int(metadata["n_features"])
         self.head_names: list[str] = list(metadata["heads"])
         # One column per head: the hashed n-gram weights, then the lexicon-column weights
@@ -83,6 +95,122 @@ class Model:
         self._cal_a = np.array([heads[h]["calibration"]["a"] for h in self.head_names])
         self._cal_b = np.array([heads[h]["calibration"]["b"] for h in self.head_names])
         self._col = {h: i for i, h in enumerate(self.head_names)}
+        # Format 4 (optional): the second opinion's heads on the sentence encoder.
+        self.second = metadata.get("second_opinion")
+        self._E = None
+        if self.second is not None:
+            self._E = {lang: weights[ENCODER_PREFIX + lang].astype(np.float32)
+                       for lang in ENCODER_LANGUAGES}
+
+    def thresholds_for(self, language: str) -> dict[str, float]:
+        """The thresholds for a comment in ``language`` ('other' gets the overall ones)."""
+        return self.thresholds_by_language.get(language, self.thresholds)
+
+    # -- the cascade -----------------------------------------------------------------
+    @property
+    def has_second_opinion(self) -> bool:
+        return self.second is not None
+
+    def needs_second_opinion(self, toxicity: float) -> bool:
+        """Is the fast score in the band where the encoder's opinion changes decisions?"""
+        if self.second is None:
+            return False
+        band = self.second["band"]
+        return band["low"] <= toxicity <= band["high"]
+
+    def encoder_logits(self, vectors: np.ndarray, languages: Sequence[str]) -> np.ndarray:
+        """Each text's encoder-head logit, from its embedding and its language's head."""
+        heads = self.second["heads"]
+        out = np.empty(len(languages), dtype=np.float64)
+        for k, lang in enumerate(languages):
+            head = lang if lang in self._E else "fr"  # 'other': the French head
+            out[k] = float(vectors[k] @ self._E[head]) + heads[head]["intercept"]
+        return out
+
+    def combined_toxicity(self, fast: np.ndarray, vectors: np.ndarray,
+                          languages: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(combined toxicity, the encoder head's own probability) for texts in the band."""
+        from .second_opinion import combine
+
+        fast = np.clip(np.asarray(fast, dtype=np.float64), 1e-6, 1 - 1e-6)
+        z_enc = self.encoder_logits(vectors, languages)
+        params = self.second["combine"]
+        # One combination per language (fitted on that language's dev rows); 'other': French.
+        a_fast = np.array([params.get(lang, params["fr"])["a_fast"] for lang in languages])
+        a_enc = np.array([params.get(lang, params["fr"])["a_encoder"] for lang in languages])
+        b = np.array([params.get(lang, params["fr"])["b"] for lang in languages])
+        combined = combine(np.log(fast / (1 - fast)), z_enc, {"a_fast": a_fast, "a_encoder": a_enc, "b": b})
+        return combined, _sigmoid(z_enc)
+
+    def second_opinion(self, texts: Sequence[str], fast: Sequence[Scores], *,
+                       encode=None, explain: bool = False) -> list[Scores]:
+        """The final scores of texts the fast model was unsure of (their fast ``Scores``).
+
+        ``encode``: texts -> embeddings (the process's encoder by default). With ``explain``,
+        the explanation says the encoder moved the score and names the words whose removal
+        moves it most (an encoder call per word: only for comments a moderator reviews).
+        """
+        from .second_opinion import encoder_text
+
+        if not texts:
+            return []
+        if encode is None:
+            from .encoder import load_encoder
+
+            encode = load_encoder().encode
+        languages = [s.language for s in fast]
+        vectors = encode([encoder_text(t) for t in texts])
+        combined, p_enc = self.combined_toxicity(
+            np.array([s.toxicity for s in fast]), vectors, languages)
+        out = []
+        for k, (text, s) in enumerate(zip(texts, fast, strict=True)):
+            labels = {**s.labels, "toxicity_fast": round(s.toxicity, 6),
+                      "toxicity_encoder": round(float(p_enc[k]), 6)}
+            explanation = s.explanation
+            if explain:
+                explanation = {**(explanation or self.explain(text)),
+                               "encoder": self.explain_encoder(text, s, float(combined[k]), encode)}
+            out.append(Scores(toxicity=float(combined[k]), spam=s.spam, language=s.language,
+                              labels=labels, explanation=explanation))
+        return out
+
+    def explain_encoder(self, text: str, fast: Scores, combined: float, encode) -> dict:
+        """How the encoder moved the toxicity, and the words whose removal lowers it most."""
+        from .second_opinion import encoder_text
+
+        if encode is None:
+            from .encoder import load_encoder
+
+            encode = load_encoder().encode
+        spans = [(m.start(), m.end()) for m in _WORD_SPAN.finditer(text)][:OCCLUSION_MAX_WORDS]
+        result = {"fast": round(fast.toxicity, 4), "combined": round(combined, 4), "words": []}
+        if len(spans) < 2:
+            return result
+        variants = [encoder_text(text[:a] + text[b:]) for a, b in spans]
+        scores = self.score(variants, explain=False)
+        combined_without, _ = self.combined_toxicity(
+            np.array([s.toxicity for s in scores]), encode(variants), [fast.language] * len(variants))
+        drops = combined - combined_without
+        order = np.argsort(-drops, kind="stable")[:EXPLAIN_TOP]
+        result["words"] = [
+            {"ngram": text[spans[i][0]:spans[i][1]], "start": spans[i][0], "end": spans[i][1],
+             "weight": round(float(drops[i]), 4)}
+            for i in order if drops[i] > 0.01
+        ]
+        return result
+
+    def score_cascade(self, texts: Sequence[str], *, encode=None,
+                      explain: bool = False) -> list[Scores]:
+        """Both stages, as the workers run them: the fast score, and for the texts in the
+        band, the combined score (``manage.py score_texts``, the pre-submit check, evaluation)."""
+        fast = self.score(texts, explain=explain)
+        unsure = [k for k, s in enumerate(fast) if self.needs_second_opinion(s.toxicity)]
+        if unsure:
+            second = self.second_opinion([texts[k] for k in unsure], [fast[k] for k in unsure],
+                                         encode=encode, explain=explain)
+            for k, s in zip(unsure, second, strict=True):
+                fast[k] = s
+        return fast
 
     # -- scoring ---------------------------------------------------------------------
     def logits(self, texts: Sequence[str]) -> np.ndarray:
@@ -270,6 +398,18 @@ def _read(path: Path) -> Model:
                 if vw is None or vw.shape != (dims,):
                     raise ModelError(f"{weights_path} has no {dims}-long word-vector weights "
                                      f"for head {head!r}")
+        second = metadata.get("second_opinion")
+        if second is not None:
+            for lang in ENCODER_LANGUAGES:
+                head = weights.get(ENCODER_PREFIX + lang)
+                if head is None or head.ndim != 1 or lang not in second["heads"]:
+                    raise ModelError(f"{weights_path} has no encoder head for {lang!r}")
+            for key in ("low", "high"):
+                if not 0.0 <= float(second["band"][key]) <= 1.0:
+                    raise ModelError(f"{meta_path}: second-opinion band {key} out of [0, 1]")
+            for lang in ENCODER_LANGUAGES:
+                for key in ("a_fast", "a_encoder", "b"):
+                    float(second["combine"][lang][key])
         if weights_digest(weights) != metadata.get("weights_sha256"):
             raise ModelError(f"{weights_path} does not match the digest in {meta_path}")
         return Model(metadata, weights, path)

@@ -18,10 +18,11 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from . import augment, data, lexicon
+from . import augment, data, lexicon, second_opinion
 from . import text as textmod
 from .evaluate import behaviour_report, metrics_report
 from .model import (
+    ENCODER_PREFIX,
     FORMAT,
     FORMAT_VERSION,
     HEADS,
@@ -149,6 +150,7 @@ def train(
     vectors: WordVectors | None = None,
     vectors_meta: dict | None = None,
     vectors_alpha: float = VECTORS_ALPHA,
+    encoder: EncoderForTraining | None = None,
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """Train on ``data_dir`` (+ ``extra_rows`` in train), with word vectors if given.
     Returns (metadata, weights)."""
@@ -263,44 +265,30 @@ def train(
     col = {h: i for i, h in enumerate(model.head_names)}
     tox = dev_scores[:, col["toxicity"]]
     spam = dev_scores[:, col["spam"]]
-    neg_fr = np.array([r.toxic == 0 and r.language == "fr" for r in parts["dev"]])
-    neg_en = np.array([r.toxic == 0 and r.language == "en" for r in parts["dev"]])
-    neg_all = neg_fr | neg_en
-    hold = max(_threshold_at_fpr(tox[neg_fr], TOXICITY_HOLD_FPR),
-               _threshold_at_fpr(tox[neg_en], TOXICITY_HOLD_FPR))
-    reject = max(_threshold_at_fpr(tox[neg_all], TOXICITY_REJECT_FPR), hold + 0.05)
-    ham = np.array([r.spam == 0 for r in parts["dev"]])
-    s_hold = _threshold_at_fpr(spam[ham], SPAM_HOLD_FPR)
-    s_reject = max(_threshold_at_fpr(spam[ham], SPAM_REJECT_FPR), s_hold + 0.05)
-    metadata["thresholds"] = {
-        "toxicity_hold": round(min(hold, 0.99), 6),
-        "toxicity_reject": round(min(reject, 0.995), 6),
-        "spam_hold": round(min(s_hold, 0.99), 6),
-        "spam_reject": round(min(s_reject, 0.995), 6),
-    }
-    metadata["threshold_rule"] = {
-        "toxicity_hold": f"lowest score flagging <= {TOXICITY_HOLD_FPR:.0%} of dev non-toxic "
-                         "French and of dev non-toxic English",
-        "toxicity_reject": f"lowest score flagging <= {TOXICITY_REJECT_FPR:.0%} of dev "
-                           "non-toxic (and >= hold + 0.05)",
-        "spam_hold": f"lowest score flagging <= {SPAM_HOLD_FPR:.1%} of dev ham",
-        "spam_reject": f"lowest score flagging <= {SPAM_REJECT_FPR:.1%} of dev ham "
-                       "(and >= hold + 0.05)",
-    }
-    log(f"thresholds: {metadata['thresholds']}")
+    if encoder is not None:
+        log("second opinion: the encoder's heads, the combination and the band...")
+        tox, second_meta, second_weights = _train_second_opinion(
+            model, parts, templates + extra, tox, encoder, log)
+        metadata["second_opinion"] = second_meta
+        weights.update(second_weights)
+        metadata["weights_sha256"] = weights_digest(weights)
+    metadata.update(_thresholds(parts["dev"], tox, spam))
+    log(f"thresholds: {metadata['thresholds']} by language {metadata['thresholds_by_language']}")
     # The version names everything that changes a score: weights, intercepts, calibration,
-    # thresholds.
-    scored = json.dumps([metadata["weights_sha256"], heads_meta, metadata["thresholds"]],
+    # thresholds, the second opinion's band and combination.
+    scored = json.dumps([metadata["weights_sha256"], heads_meta, metadata["thresholds"],
+                         metadata["thresholds_by_language"], metadata.get("second_opinion")],
                         sort_keys=True)
     metadata["version"] = f"{FORMAT_VERSION}.{hashlib.sha256(scored.encode()).hexdigest()[:12]}"
     model = Model(metadata, weights)
 
     log("measuring on dev and test...")
+    encode = None if encoder is None else encoder.cached_encode(log)
     metadata["metrics"] = {
-        "dev": metrics_report(model, parts["dev"]),
-        "test": metrics_report(model, parts["test"]),
+        "dev": metrics_report(model, parts["dev"], encode=encode),
+        "test": metrics_report(model, parts["test"], encode=encode),
     }
-    metadata["behaviour"] = behaviour_report(model)["summary"]
+    metadata["behaviour"] = behaviour_report(model, encode=encode)["summary"]
     metadata["data"] = {
         "fingerprint": fp,
         "sets": dict(sorted(Counter(r.source for r in rows).items())),
@@ -327,6 +315,137 @@ def train(
     }
     log(f"done in {time.perf_counter() - t0:.1f}s; version {metadata['version']}")
     return metadata, weights
+
+
+class EncoderForTraining:
+    """The sentence encoder as training uses it: cached embeddings, the encoder for the rest."""
+
+    def __init__(self, name: str, meta: dict, cache, encode):
+        self.name, self.meta, self.cache, self.encode = name, meta, cache, encode
+
+    def cached_encode(self, log):
+        """texts the encoder reads -> embeddings, from the cache where it has them."""
+        return lambda texts: self.cache.embed(list(texts), self.encode, log=log)
+
+    def embed(self, texts, log) -> np.ndarray:
+        return self.cache.embed([second_opinion.encoder_text(t) for t in texts], self.encode, log=log)
+
+
+def encoder_for_training(cache_dir) -> EncoderForTraining:
+    """The shipped encoder, with its embeddings cached in ``cache_dir`` (EncoderError if the
+    package is missing or not the pinned one)."""
+    from . import encoder as enc
+
+    live = []
+
+    def encode(texts):
+        if not live:  # loaded only when a text is not in the cache
+            live.append(enc.Encoder(threads=1))
+        return live[0].encode(texts)
+
+    enc.Encoder.check_installed()
+    meta = {"name": enc.NAME, "package": f"{enc.PACKAGE}=={enc.PACKAGE_VERSION}",
+            "resources_sha256": enc.RESOURCE_SHA256, "dim": enc.DIM}
+    return EncoderForTraining(enc.NAME, meta, second_opinion.EmbeddingCache(cache_dir, enc.NAME),
+                              encode)
+
+
+def _train_second_opinion(model: Model, parts: dict, extra_rows: list, fast_dev: np.ndarray,
+                          encoder: EncoderForTraining, log) -> tuple[np.ndarray, dict, dict]:
+    """Fit the encoder heads (train), the combination and the band (dev).
+
+    Returns the dev toxicity as the cascade scores it (fast below the band, combined in
+    it), the metadata and the weights of the second opinion."""
+    tr = second_opinion.encoder_rows(parts["train"] + extra_rows, "train")
+    X_tr = encoder.embed([r.text for r in tr], log)
+    heads_w, heads_meta = second_opinion.fit_heads(tr, X_tr, balanced_weights=_balanced_weights,
+                                                   log=log)
+    dev = parts["dev"]
+    labelled = np.array([r.toxic is not None for r in dev])
+    dev_rows = [r for r, k in zip(dev, labelled, strict=True) if k]
+    X_dv = encoder.embed([r.text for r in dev_rows], log)
+    fast_scores = model.score([r.text for r in dev_rows], explain=False)
+    detected = [s.language for s in fast_scores]
+    neutral = {"a_fast": 1.0, "a_encoder": 0.0, "b": 0.0}
+    partial = {"heads": heads_meta, "band": {"low": 0.0, "high": 1.0},
+               "combine": {"fr": neutral, "en": neutral}}
+    tmp = Model({**model.metadata, "second_opinion": partial},
+                {**model_weights(model), **{ENCODER_PREFIX + k: v for k, v in heads_w.items()}})
+    z_enc = tmp.encoder_logits(X_dv, detected)
+    y = np.array([r.toxic for r in dev_rows])
+    fast = fast_dev[labelled]
+    languages = np.array([r.language for r in dev_rows])
+    combine = {}
+    combined = np.zeros(len(dev_rows))
+    for lang in ("fr", "en"):
+        m = languages == lang
+        lang_rows = [r for r, k in zip(dev_rows, m, strict=True) if k]
+        combine[lang] = second_opinion.fit_combination(
+            fast[m], z_enc[m], y[m], _balanced_weights(lang_rows, y[m]))
+        combined[m] = second_opinion.combine(second_opinion._logit(fast[m]), z_enc[m], combine[lang])
+        log(f"  combination {lang}: {combine[lang]}")
+    partial["combine"] = combine
+    rules = _thresholds(dev_rows, combined, np.zeros(len(dev_rows)))["thresholds_by_language"]
+    hold = np.array([rules.get(lang, rules["fr"])["toxicity_hold"] for lang in languages])
+    band = second_opinion.choose_band(fast, combined, y, languages, hold, log)
+    cascade = fast_dev.copy()
+    screened = (fast >= band["low"]) & (fast <= band["high"])
+    in_band = np.zeros(len(dev), dtype=bool)
+    in_band[labelled] = screened
+    cascade[in_band] = combined[screened]
+    for lang in ("fr", "en"):
+        m = languages == lang
+        log(f"  dev AUC {lang}: fast {roc_auc_score(y[m], fast[m]):.4f}, encoder head "
+            f"{roc_auc_score(y[m], z_enc[m]):.4f}, combined {roc_auc_score(y[m], combined[m]):.4f}, "
+            f"cascade {roc_auc_score(y[m], cascade[labelled][m]):.4f}")
+    meta = {
+        "encoder": encoder.meta,
+        "heads": heads_meta,
+        "combine": combine,
+        "band": band,
+        "train_rows": len(tr),
+        "rows": "train: every toxicity-labelled row but a seeded sample of "
+                f"{second_opinion.DAVIDSON_TRAIN_SAMPLE} Davidson tweets, + templates; "
+                "combination and band: dev",
+    }
+    return cascade, meta, {ENCODER_PREFIX + k: v for k, v in heads_w.items()}
+
+
+def model_weights(model: Model) -> dict[str, np.ndarray]:
+    """The arrays a Model was built from, to build a variant of it (training only)."""
+    return model._weights
+
+
+def _thresholds(dev_rows: list, tox: np.ndarray, spam: np.ndarray) -> dict:
+    """Hold and reject thresholds by the balanced rules, per language and overall."""
+    by_language = {}
+    for lang in ("fr", "en"):
+        neg = np.array([r.toxic == 0 and r.language == lang for r in dev_rows])
+        hold = _threshold_at_fpr(tox[neg], TOXICITY_HOLD_FPR)
+        reject = max(_threshold_at_fpr(tox[neg], TOXICITY_REJECT_FPR), hold + 0.05)
+        by_language[lang] = {"toxicity_hold": round(min(hold, 0.99), 6),
+                             "toxicity_reject": round(min(reject, 0.995), 6)}
+    ham = np.array([r.spam == 0 for r in dev_rows])
+    s_hold = _threshold_at_fpr(spam[ham], SPAM_HOLD_FPR) if ham.any() else 0.5
+    s_reject = max(_threshold_at_fpr(spam[ham], SPAM_REJECT_FPR), s_hold + 0.05) if ham.any() else 0.9
+    return {
+        "thresholds": {
+            "toxicity_hold": max(t["toxicity_hold"] for t in by_language.values()),
+            "toxicity_reject": max(t["toxicity_reject"] for t in by_language.values()),
+            "spam_hold": round(min(s_hold, 0.99), 6),
+            "spam_reject": round(min(s_reject, 0.995), 6),
+        },
+        "thresholds_by_language": by_language,
+        "threshold_rule": {
+            "toxicity_hold": f"per language: lowest score flagging <= {TOXICITY_HOLD_FPR:.0%} of "
+                             "that language's dev non-toxic comments (overall: the higher)",
+            "toxicity_reject": f"per language: lowest score flagging <= {TOXICITY_REJECT_FPR:.0%} "
+                               "of that language's dev non-toxic (and >= hold + 0.05)",
+            "spam_hold": f"lowest score flagging <= {SPAM_HOLD_FPR:.1%} of dev ham",
+            "spam_reject": f"lowest score flagging <= {SPAM_REJECT_FPR:.1%} of dev ham "
+                           "(and >= hold + 0.05)",
+        },
+    }
 
 
 def train_and_save(data_dir, out, **kwargs) -> Path:

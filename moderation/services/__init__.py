@@ -16,6 +16,9 @@ from moderation.services.authors import (  # noqa: F401
 )
 from moderation.services.classification import (  # noqa: F401
     comments_classify,
+    comments_second_opinion,
+    comments_sweep_screening,
+    enqueue_second_opinion,
     explanation_of,
     get_model,
     site_thresholds,

@@ -3,12 +3,13 @@
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from moderation import policy
+from moderation import policy, reasons
 from moderation.models import (
     Author,
     Classification,
@@ -30,8 +31,9 @@ def get_model():
     return load_model(settings.VIGIE_MODEL_PATH)
 
 
-def site_thresholds(site: Site, model) -> policy.Thresholds:
-    defaults = model.thresholds
+def site_thresholds(site: Site, model, language: str | None = None) -> policy.Thresholds:
+    """The site's thresholds; where it set none, the model's for the comment's language."""
+    defaults = model.thresholds_for(language) if language else model.thresholds
     return policy.Thresholds(
         toxicity_hold=_pick(site.toxicity_hold, defaults["toxicity_hold"]),
         toxicity_reject=_pick(site.toxicity_reject, defaults["toxicity_reject"]),
@@ -44,67 +46,224 @@ def _pick(value: float | None, default: float) -> float:
     return default if value is None else value
 
 
-def comments_classify(*, comment_ids: Sequence[int], batch_size: int | None = None) -> int:
-    """Classify the given comments, and other waiting ones up to batch_size, in one go.
+def _claim(status: str, comment_ids: Sequence[int], batch_size: int) -> list[Comment]:
+    """Lock up to batch_size comments in ``status``: the given ids first, then the oldest.
 
-    The claim is a row lock taken in the same transaction that writes the verdicts
-    (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's IMMEDIATE transactions serialise
-    writers): a second worker skips locked rows, a comment no longer `received` is left
-    alone, and a worker killed half-way rolls back, so the redelivered task starts over.
-    Returns how many comments this call classified.
+    `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite's IMMEDIATE transactions serialise
+    writers): a second worker skips locked rows, and a comment no longer in ``status`` is
+    left alone. The caller writes the verdicts in the same transaction.
     """
-    batch_size = batch_size or settings.VIGIE_CLASSIFY_BATCH
+    waiting = Comment.objects.filter(status=status).select_related("site", "article", "author")
+    claimed = list(
+        waiting.filter(pk__in=list(comment_ids)[:batch_size])
+        .order_by("pk")
+        .select_for_update(skip_locked=True, of=("self",))
+    )
+    room = batch_size - len(claimed)
+    if room > 0:
+        claimed += list(
+            waiting.exclude(pk__in=[c.pk for c in claimed])
+            .order_by("created_at")
+            .select_for_update(skip_locked=True, of=("self",))[:room]
+        )
+    return claimed
+
+
+def comments_classify(*, comment_ids: Sequence[int], batch_size: int | None = None) -> int:
+    """The fast stage: classify the given comments, and other waiting ones up to batch_size.
+
+    The fast model scores every comment. What it is sure of is decided here; a comment
+    whose toxicity falls in the model's band (and whose fate hangs on that score) is marked
+    `screening` with its fast scores and handed to the encoder queue, decided once there.
+    A worker killed half-way rolls back, so the redelivered task starts over. Returns how
+    many comments this call claimed.
+    """
     model = get_model()
     with transaction.atomic():
-        waiting = Comment.objects.filter(status=Status.RECEIVED).select_related("site", "article", "author")
-        claimed = list(
-            waiting.filter(pk__in=list(comment_ids)[:batch_size])
-            .order_by("pk")
-            .select_for_update(skip_locked=True, of=("self",))
-        )
-        room = batch_size - len(claimed)
-        if room > 0:
-            claimed += list(
-                waiting.exclude(pk__in=[c.pk for c in claimed])
-                .order_by("created_at")
-                .select_for_update(skip_locked=True, of=("self",))[:room]
-            )
+        claimed = _claim(Status.RECEIVED, comment_ids, batch_size or settings.VIGIE_CLASSIFY_BATCH)
         if not claimed:
             return 0
         # Explanations cost twice the scoring itself: _write_verdicts explains only the
         # comments a moderator will review; explanation_of() explains others on demand.
         scores = model.score([c.body for c in claimed], explain=False)
+        names = _name_scores(model, claimed)
+        decide, screen = [], []
+        for comment, score, name in zip(claimed, scores, names, strict=True):
+            verdict = _verdict(comment, score, name, model)
+            unsure = verdict.by_score and model.needs_second_opinion(score.toxicity)
+            (screen if unsure else decide).append((comment, score, name, verdict))
         # The verdict's time is when it is written, not when the claim began.
-        _write_verdicts(claimed, scores, model, timezone.now())
+        now = timezone.now()
+        if decide:
+            _write_verdicts(decide, model, now, from_status=Status.RECEIVED)
+        if screen:
+            _write_screening(screen, model, now)
+            ids = [comment.pk for comment, *_ in screen]
+            transaction.on_commit(lambda: enqueue_second_opinion(ids))
     return len(claimed)
 
 
-def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
+def comments_second_opinion(*, comment_ids: Sequence[int], batch_size: int | None = None) -> int:
+    """The encoder stage: the final verdict of comments the fast model was unsure of.
+
+    Claims `screening` comments as the fast stage claims `received` ones, scores them
+    again with the fast model (the same model a moment later gives the same scores), asks
+    the encoder, combines, and writes the one verdict. Returns how many it decided.
+    """
+    model = get_model()
+    with transaction.atomic():
+        claimed = _claim(Status.SCREENING, comment_ids, batch_size or settings.VIGIE_SECOND_OPINION_BATCH)
+        if not claimed:
+            return 0
+        bodies = [c.body for c in claimed]
+        fast = model.score(bodies, explain=False)
+        # A model without a second opinion (it changed under a waiting comment): the fast
+        # score decides.
+        scores = model.second_opinion(bodies, fast) if model.has_second_opinion else fast
+        names = _name_scores(model, claimed)
+        decided = [
+            (comment, score, name, _verdict(comment, score, name, model))
+            for comment, score, name in zip(claimed, scores, names, strict=True)
+        ]
+        _write_verdicts(decided, model, timezone.now(), from_status=Status.SCREENING)
+    return len(claimed)
+
+
+def enqueue_second_opinion(comment_ids: Sequence[int]) -> bool:
+    """Send the encoder stage's task; a broker outage is logged (the sweep resends)."""
+    from moderation.tasks import second_opinion
+
+    try:
+        for start in range(0, len(comment_ids), settings.VIGIE_SECOND_OPINION_BATCH):
+            second_opinion.delay(list(comment_ids[start : start + settings.VIGIE_SECOND_OPINION_BATCH]))
+    except Exception:  # noqa: BLE001 - any broker error; the sweep is the safety net
+        log.warning("broker unavailable, %d screened comment(s) left for the sweep", len(comment_ids))
+        return False
+    return True
+
+
+def comments_sweep_screening(*, older_than_seconds: int | None = None, limit: int = 5000) -> int:
+    """Re-enqueue comments that waited for the second opinion too long."""
+    age = older_than_seconds if older_than_seconds is not None else settings.VIGIE_SWEEP_AFTER_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=age)
+    ids = list(
+        Comment.objects.filter(status=Status.SCREENING, updated_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if ids and enqueue_second_opinion(ids):
+        log.info("sweep re-enqueued %d comment(s) waiting for the second opinion", len(ids))
+        return len(ids)
+    return 0
+
+
+# Display names repeat (one reader, many comments): each distinct name is scored once per
+# model and process.
+_NAME_CACHE: dict[tuple[str, str], object] = {}
+_NAME_CACHE_MAX = 20000
+
+
+def display_name(comment: Comment) -> str:
+    """The name this comment was posted under."""
+    return getattr(comment, "author_name", "") or comment.author.name
+
+
+def _name_scores(model, comments: list[Comment]) -> list:
+    names = [display_name(c) for c in comments]
+    missing = list(dict.fromkeys(n for n in names if (model.version, n) not in _NAME_CACHE))
+    if missing:
+        if len(_NAME_CACHE) + len(missing) > _NAME_CACHE_MAX:
+            _NAME_CACHE.clear()
+        for name, score in zip(missing, model.score(missing, explain=False), strict=True):
+            _NAME_CACHE[(model.version, name)] = score
+    return [_NAME_CACHE[(model.version, n)] for n in names]
+
+
+def _verdict(comment: Comment, score, name, model) -> policy.Verdict:
+    site, article, author = comment.site, comment.article, comment.author
+    thresholds = site_thresholds(site, model, score.language)
+    return policy.decide(
+        toxicity=score.toxicity,
+        spam=score.spam,
+        thresholds=thresholds,
+        premoderated=(
+            article.moderation_mode == ModerationMode.PRE or author.status == Author.Status.PREMODERATED
+        ),
+        author_banned=author.status == Author.Status.BANNED,
+        banned_words=site.banned_words,
+        suspect_words=site.suspect_words,
+        body=comment.body,
+        name_flagged=name.toxicity >= thresholds.toxicity_hold or name.spam >= thresholds.spam_hold,
+    )
+
+
+def _write_screening(batch: list, model, now) -> None:
+    """Fast scores on the comments, status `screening`, one event each: same transaction."""
+    comments = []
+    for comment, score, _name, _verdict in batch:
+        comment.status = Status.SCREENING
+        comment.language = score.language
+        comment.toxicity = score.toxicity
+        comment.spam = score.spam
+        comment.priority = max(score.toxicity, score.spam)
+        comment.updated_at = now
+        comments.append(comment)
+    _update_classified(comments, from_status=Status.RECEIVED)
+    ModerationEvent.objects.bulk_create(
+        ModerationEvent(
+            comment=comment,
+            actor=ModerationEvent.Actor.CLASSIFIER,
+            action=ModerationEvent.Action.CLASSIFY,
+            from_status=Status.RECEIVED,
+            to_status=Status.SCREENING,
+            reason=reasons.SECOND_OPINION,
+            reason_params={
+                "score": round(comment.toxicity, 4),
+                "threshold": [model.second["band"]["low"], model.second["band"]["high"]],
+                "model": model.version,
+            },
+            note=f"model {model.version}",
+            created_at=now,
+        )
+        for comment in comments
+    )
+
+
+def _explanation(model, comment: Comment, score, name) -> dict:
+    explanation = model.explain(comment.body)
+    if "toxicity_encoder" in score.labels:
+        from moderation.classifier import Scores
+
+        fast = Scores(toxicity=score.labels["toxicity_fast"], spam=score.spam, language=score.language)
+        explanation["encoder"] = model.explain_encoder(comment.body, fast, score.toxicity, None)
+    if name.toxicity >= 0.5 or name.spam >= 0.5:
+        explanation["display_name"] = {
+            "name": display_name(comment),
+            "toxicity": round(name.toxicity, 4),
+            "spam": round(name.spam, 4),
+        }
+    return explanation
+
+
+def _write_verdicts(batch: list, model, now, *, from_status: str) -> None:
     classifications, events, webhooks = [], [], []
     rejected_by_author: Counter = Counter()
-    for comment, score in zip(comments, scores, strict=True):
-        site, article, author = comment.site, comment.article, comment.author
-        verdict = policy.decide(
-            toxicity=score.toxicity,
-            spam=score.spam,
-            thresholds=site_thresholds(site, model),
-            premoderated=(
-                article.moderation_mode == ModerationMode.PRE or author.status == Author.Status.PREMODERATED
-            ),
-            author_banned=author.status == Author.Status.BANNED,
-            banned_words=site.banned_words,
-            suspect_words=site.suspect_words,
-            body=comment.body,
-        )
+    comments = []
+    for comment, score, name, verdict in batch:
+        author = comment.author
         comment.status = verdict.status
         comment.language = score.language
         comment.toxicity = score.toxicity
         comment.spam = score.spam
         comment.priority = max(score.toxicity, score.spam)
         comment.updated_at = now
+        comments.append(comment)
         if verdict.status == Status.REJECTED:
             comment.decided_at = now
             rejected_by_author[author.pk] += 1
+        labels = dict(score.labels)
+        labels["display_name_toxicity"] = round(name.toxicity, 6)
+        labels["display_name_spam"] = round(name.spam, 6)
         classifications.append(
             Classification(
                 comment=comment,
@@ -112,8 +271,10 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
                 toxicity=score.toxicity,
                 spam=score.spam,
                 language=score.language,
-                labels=score.labels,
-                explanation=model.explain(comment.body) if verdict.status != Status.PUBLISHED else {},
+                labels=labels,
+                explanation=(
+                    _explanation(model, comment, score, name) if verdict.status != Status.PUBLISHED else {}
+                ),
                 created_at=now,
             )
         )
@@ -122,7 +283,7 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
                 comment=comment,
                 actor=ModerationEvent.Actor.CLASSIFIER,
                 action=ModerationEvent.Action.CLASSIFY,
-                from_status=Status.RECEIVED,
+                from_status=from_status,
                 to_status=verdict.status,
                 reason=verdict.reason[:200],
                 reason_params={**verdict.params, "model": model.version},
@@ -132,14 +293,14 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
         if verdict.status in COMMENT_STATUS_EVENTS:  # a status sites are told about
             webhooks.append(
                 (
-                    site,
+                    comment.site,
                     COMMENT_STATUS_EVENTS[verdict.status],
                     webhook_comment_data(
                         comment, reason=verdict.reason[:200], actor=ModerationEvent.Actor.CLASSIFIER
                     ),
                 )
             )
-    _update_classified(comments)
+    _update_classified(comments, from_status=from_status)
     Classification.objects.bulk_create(classifications)
     ModerationEvent.objects.bulk_create(events)
     webhook_events_record(webhooks)
@@ -174,12 +335,12 @@ def explanation_of(classification: Classification, body: str) -> dict:
 _CLASSIFIED_FIELDS = ("status", "language", "toxicity", "spam", "priority", "updated_at", "decided_at")
 
 
-def _update_classified(comments: list[Comment]) -> None:
+def _update_classified(comments: list[Comment], *, from_status: str) -> None:
     """Write a batch's verdicts with one prepared UPDATE sent for every row (executemany).
 
     Django's bulk_update builds a CASE expression per field and row, which cost more than
     scoring the batch; psycopg sends executemany in one pipeline, SQLite runs it in C. The
-    rows are locked by the claim, and `status = received` keeps the write conditional anyway.
+    rows are locked by the claim, and `status = from_status` keeps the write conditional anyway.
     """
     fields = [Comment._meta.get_field(name) for name in _CLASSIFIED_FIELDS]
     assignments = ", ".join(f"{f.column} = %s" for f in fields)
@@ -188,7 +349,7 @@ def _update_classified(comments: list[Comment]) -> None:
         f"WHERE id = %s AND status = %s"
     )
     rows = [
-        (*(f.get_db_prep_save(getattr(c, f.attname), connection) for f in fields), c.pk, Status.RECEIVED)
+        (*(f.get_db_prep_save(getattr(c, f.attname), connection) for f in fields), c.pk, from_status)
         for c in comments
     ]
     with connection.cursor() as cursor:

@@ -20,15 +20,17 @@ class Command(BaseCommand):
     stealth_options = ("stdin",)
 
     def add_arguments(self, parser):
-        parser.add_argument("--model", help="model directory (default: the shipped model)")
+        parser.add_argument("--model", help="model directory (default: VIGIE_MODEL_PATH, else the shipped model)")
         parser.add_argument("--batch-size", type=int, default=256)
 
     def handle(self, *args, **options):
+        from django.conf import settings
+
         from moderation.classifier import ModelError, load_model
         from moderation.classifier.cli import score_stream
 
         try:
-            model = load_model(options["model"])
+            model = load_model(options["model"] or settings.VIGIE_MODEL_PATH)
         except ModelError as exc:
             raise CommandError(str(exc)) from exc
         stdin = options.get("stdin") or sys.stdin

