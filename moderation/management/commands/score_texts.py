@@ -20,7 +20,9 @@ class Command(BaseCommand):
     stealth_options = ("stdin",)
 
     def add_arguments(self, parser):
-        parser.add_argument("--model", help="model directory (default: VIGIE_MODEL_PATH, else the shipped model)")
+        parser.add_argument(
+            "--model", help="model directory (default: VIGIE_MODEL_PATH, else the shipped model)"
+        )
         parser.add_argument("--batch-size", type=int, default=256)
 
     def handle(self, *args, **options):
