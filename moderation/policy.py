@@ -1,7 +1,6 @@
 """The site's moderation policy: from scores and context to a status. Pure, no ORM."""
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -27,26 +26,40 @@ class Verdict:
 
 
 def fold(text: str) -> str:
-    """Lower-case without accents, so "Connard", "CONNARD" and "cônnard" match one word."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """The canonical form of text (``classifier.text.normalise_text``: case, accents,
+    invisible characters, look-alike letters, spelt-out letters, leetspeak), with runs of one
+    letter squeezed, so "Connard", "CONNARD", "cônnard", "c\u200bonnard" and "соnnаrd" match
+    one listed word."""
+    from moderation.classifier.text import normalise_text
+
+    return _DOUBLE.sub(r"\1", normalise_text(text))
+
+
+_DOUBLE = re.compile(r"([a-z])\1+")
 
 
 @lru_cache(maxsize=256)
-def _word_pattern(words: str) -> re.Pattern | None:
-    entries = sorted({fold(w.strip()) for w in words.splitlines() if w.strip()}, key=len, reverse=True)
-    if not entries:
+def _word_pattern(words: str) -> tuple[re.Pattern, dict[str, str]] | None:
+    listed = {}
+    for w in words.splitlines():
+        if w.strip():
+            listed.setdefault(fold(w.strip()), w.strip())
+    listed.pop("", None)
+    if not listed:
         return None
-    return re.compile(r"(?<!\w)(" + "|".join(re.escape(e) for e in entries) + r")(?!\w)")
+    entries = sorted(listed, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(e) for e in entries) + r")(?!\w)"), listed
 
 
 def find_word(words: str, body: str) -> str | None:
-    """The first listed word or phrase that stands as a whole word in body, if any."""
-    pattern = _word_pattern(words)
-    if pattern is None:
+    """The first listed word or phrase (as the site listed it) that stands as a whole word
+    in body, compared in their canonical forms; None if there is none."""
+    found = _word_pattern(words)
+    if found is None:
         return None
+    pattern, listed = found
     match = pattern.search(fold(body))
-    return match.group(1) if match else None
+    return listed[match.group(1)] if match else None
 
 
 def decide(
