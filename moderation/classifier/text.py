@@ -42,6 +42,7 @@ FEATURE_SCHEMA = "vigie-ngrams-1+" + lexicon.LEXICON_ID
 N_LEXICON = lexicon.N_COLUMNS
 LEXICON_VALUE = 1.0  # value of one lexicon hit (hashed rows are L2-normalised to 1)
 CHAR_NGRAMS = (3, 4, 5)
+NEGATED = "NEG_"  # prefix of a word's unigram inside a negation's scope
 
 _SPECIAL_FOLD = {
     "œ": "oe",
@@ -55,10 +56,13 @@ _SPECIAL_FOLD = {
     "‘": "'",
     "`": "'",
     "´": "'",
-    "«": '"',
-    "»": '"',
-    "“": '"',
-    "”": '"',
+    # Quotes keep their direction (the lexicon pairs them, nested or not); ASCII " stays.
+    "«": "«",
+    "»": "»",
+    "“": "«",
+    "”": "»",
+    "‹": "«",
+    "›": "»",
     "–": "-",
     "—": "-",
     "\u00a0": " ",
@@ -141,12 +145,20 @@ _LEET = {
 # A run of letters and leet characters that contains at least one letter.
 _LEET_RUN = re.compile(r"[a-z0-9@$€!|]*[a-z][a-z0-9@$€!|]*")
 _LEET_SYMBOLS = frozenset("@$€!|")
-# Three or more single letters/digits, each apart from the next by one to four characters
+# Three or more single letters/digits, each apart from the next by the same one to four characters
 # that are neither word characters, quotes, commas, leet symbols nor line breaks: spaces,
 # dots, dashes, underscores, stars, emoji ("c o n", "c.o.n", "c - o - n", "c🤬o🤬n").
 _UNIT = r"[a-z0-9@$€]"
 _SEP = r"(?:[^\w'\",@$€!|\n\r]|_){1,4}"
-_SPACED = re.compile(rf"(?<![^\W_]){_UNIT}(?:{_SEP}{_UNIT}(?![^\W_])){{2,}}")
+# The same separator throughout a run, so "p.a.t.h.e.t.i.c l.o.s.e.r" is two words and
+# "t.u.e.r. C'est" stops before "C".
+# A last "a" or "y" after a space and before a word is the French word: "r e t o u r n e à
+# l'école".
+# A letter before an apostrophe is an elided word ("l'école").
+_SPACED = re.compile(
+    rf"(?<![^\W_]){_UNIT}({_SEP}){_UNIT}(?![^\W_]|'[^\W_])"
+    rf"(?:\1(?!(?<=\s)[ay]\s+[^\W_][\w']){_UNIT}(?![^\W_]|'[^\W_]))+"
+)
 _UNIT_RE = re.compile(_UNIT)
 # Runs of French one-letter words ("il y a à ...") are words, not a spelt-out word.
 _ONE_LETTER_WORDS = frozenset("ayo")
@@ -314,13 +326,16 @@ def features(text: str, *, spans: bool = False):
     """
     c = canonical(text)
     s = c.text
-    words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(s)]
+    matches = list(_WORD.finditer(s))
+    negated = _negated_words(s, matches)
+    words = [(m.group(), m.start(), m.end()) for m in matches]
     out = []
     prev = None
     for wi, (w, a, b) in enumerate(words):
+        unigram = ("w:" + NEGATED + w) if negated[wi] else ("w:" + w)
         if spans:
             start, end = c.span(a, b)
-            out.append(("w:" + w, start, end, wi))
+            out.append((unigram, start, end, wi))
             if prev is not None:
                 out.append(("b:" + prev[0] + " " + w, prev[1], end, -1))
             prev = (w, start, end)
@@ -333,7 +348,7 @@ def features(text: str, *, spans: bool = False):
                     hi = min(max(i + n - 2, 0), len(w) - 1)
                     out.append(("c:" + padded[i : i + n], *c.span(a + lo, a + hi + 1), wi))
         else:
-            out.append("w:" + w)
+            out.append(unigram)
             if prev is not None:
                 out.append("b:" + prev + " " + w)
             prev = w
@@ -362,19 +377,30 @@ def feature_index(feature: str, n_features: int) -> int:
     return idx % n_features
 
 
-def _word_hashes(word: str) -> tuple[int, ...]:
-    """Hashes of a word's own features (unigram + char n-grams), cached: words repeat."""
-    hashes = _WORD_CACHE.get(word)
+def _word_hashes(word: str, negated: bool = False) -> tuple[int, ...]:
+    """Hashes of a word's own features (unigram + char n-grams), cached: words repeat. In a
+    negation's scope the unigram is ``NEG_<word>``: its own weight, learnt in training."""
+    key = NEGATED + word if negated else word
+    hashes = _WORD_CACHE.get(key)
     if hashes is None:
         if len(_WORD_CACHE) > _CACHE_MAX:
             _WORD_CACHE.clear()
         padded = " " + word + " "
         length = len(padded)
-        feats = ["w:" + word]
+        feats = ["w:" + key]
         for n in CHAR_NGRAMS:
             feats.extend(["c:" + padded[i : i + n] for i in range(max(1, length - n + 1))])
-        hashes = _WORD_CACHE[word] = tuple(_hash(f) for f in feats)
+        hashes = _WORD_CACHE[key] = tuple(_hash(f) for f in feats)
     return hashes
+
+
+def _negated_words(s: str, matches: list[re.Match]) -> list[bool]:
+    """For each word of the normalised text, whether a negation covers it (see
+    ``lexicon.negated_spans``: "je ne dis pas que tu es un idiot" covers "que" to "idiot")."""
+    spans = lexicon.negated_spans(s)
+    if not spans:
+        return [False] * len(matches)
+    return [any(a <= m.start() < b for a, b in spans) for m in matches]
 
 
 def hashed(text: str) -> set[int]:
@@ -383,10 +409,11 @@ def hashed(text: str) -> set[int]:
 
 
 def _hashed_normalised(s: str) -> set[int]:
-    words = _WORD.findall(s)
+    matches = list(_WORD.finditer(s))
+    words = [m.group() for m in matches]
     out: set[int] = set()
-    for w in words:
-        out.update(_word_hashes(w))
+    for w, neg in zip(words, _negated_words(s, matches), strict=True):
+        out.update(_word_hashes(w, neg))
     for a, b in zip(words, words[1:], strict=False):
         out.add(_hash("b:" + a + " " + b))
     return out
@@ -413,10 +440,11 @@ def explain_units(
     matches = list(_WORD.finditer(s))
     spans = [c.span(m.start(), m.end()) for m in matches]
     words = [m.group() for m in matches]
+    negated = _negated_words(s, matches)
     hashes: list[int] = []
     units: list[int] = []
     for i, w in enumerate(words):
-        h = _word_hashes(w)
+        h = _word_hashes(w, negated[i])
         hashes.extend(h)
         units.extend([i] * len(h))
     n = len(words)
