@@ -72,8 +72,12 @@ def decide(
     banned_words: str = "",
     suspect_words: str = "",
     body: str = "",
+    personal_data: str = "",
 ) -> Verdict:
-    """Rejections first (they hold in every mode), then holds, else publish."""
+    """Rejections first (they hold in every mode), then holds, else publish.
+
+    ``personal_data``: the kinds of personal data found in the body ("phone, address"), empty
+    if none or if the site does not look for them; such a comment is held for a moderator."""
     if author_banned:
         return Verdict(REJECTED, reasons.AUTHOR_BANNED)
     if word := find_word(banned_words, body):
@@ -82,6 +86,8 @@ def decide(
         return _scored(REJECTED, reasons.TOXICITY_REJECT, toxicity, thresholds.toxicity_reject)
     if spam >= thresholds.spam_reject:
         return _scored(REJECTED, reasons.SPAM_REJECT, spam, thresholds.spam_reject)
+    if personal_data:
+        return Verdict(HELD, reasons.PERSONAL_DATA, {"kinds": personal_data})
     if premoderated:
         return Verdict(HELD, reasons.PREMODERATION)
     if word := find_word(suspect_words, body):

@@ -24,6 +24,9 @@ SPAM_HOLD = "spam_hold"
 PREMODERATION = "premoderation"
 CLEAN = "clean"
 REPORTS = "reports"
+# Held for exposing someone's phone number, e-mail, IBAN or address (params: "kinds"); shown
+# with the moderators' own "personal data" label.
+PERSONAL_DATA = "personal_data"
 
 # Codes whose params are a score and the threshold it reached.
 _SCORED = {

@@ -80,10 +80,13 @@ def comments_classify(*, comment_ids: Sequence[int], batch_size: int | None = No
 
 
 def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
+    from moderation.classifier import personal
+
     classifications, events, webhooks = [], [], []
     rejected_by_author: Counter = Counter()
     for comment, score in zip(comments, scores, strict=True):
         site, article, author = comment.site, comment.article, comment.author
+        found = personal.find(comment.body) if site.detect_personal_data else []
         verdict = policy.decide(
             toxicity=score.toxicity,
             spam=score.spam,
@@ -95,6 +98,7 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
             banned_words=site.banned_words,
             suspect_words=site.suspect_words,
             body=comment.body,
+            personal_data=", ".join(dict.fromkeys(f.kind for f in found)),
         )
         comment.status = verdict.status
         comment.language = score.language
@@ -113,7 +117,12 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
                 spam=score.spam,
                 language=score.language,
                 labels=score.labels,
-                explanation=model.explain(comment.body) if verdict.status != Status.PUBLISHED else {},
+                explanation=(
+                    model.explain(comment.body)
+                    | ({"personal_data": personal.explanation(found)} if found else {})
+                    if verdict.status != Status.PUBLISHED
+                    else {}
+                ),
                 created_at=now,
             )
         )
