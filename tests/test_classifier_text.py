@@ -166,3 +166,24 @@ def test_the_sites_word_lists_see_through_evasions():
     assert policy.find_word("Vendus", "ils sont VENDUS") == "Vendus"
     assert policy.find_word("vendu", "un vendeur") is None
     assert policy.find_word("con", "une conférence") is None
+
+
+def test_explanations_leave_out_stop_words_but_keep_their_pairs():
+    from moderation.classifier import load_model
+    from moderation.classifier.model import stop_words
+
+    assert {"es", "un", "la", "le", "de", "the", "a"} <= stop_words()
+    assert not {"con", "idiot", "call", "fire", "tuer"} & stop_words()
+    model = load_model()
+    texts = [
+        "Tu es un idiot et la pire des ordures.",
+        "The mayor is a clown, a total clown.",
+        "Je ne dis pas que tu es un idiot.",
+    ]
+    for text, scores in zip(texts, model.score(texts), strict=True):
+        for head in ("toxicity", "spam"):
+            ngrams = [item["ngram"].lower() for item in scores.explanation[head]]
+            singles = [n for n in ngrams if " " not in n]
+            assert not set(singles) & stop_words(), (text, head, ngrams)
+    tox = [item["ngram"] for item in model.score([texts[0]])[0].explanation["toxicity"]]
+    assert any(" " in n for n in tox)  # pairs are still there
