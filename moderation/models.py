@@ -59,6 +59,11 @@ class Site(models.Model):
     suspect_words = models.TextField(
         _("suspect words"), blank=True, help_text=_("One per line: a comment containing one is held")
     )
+    detect_personal_data = models.BooleanField(
+        _("detect personal data"),
+        default=True,
+        help_text=_("Hold comments that expose a phone number, e-mail address, IBAN or street address"),
+    )
     moderators = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("moderators"), blank=True, related_name="moderated_sites"
     )

@@ -1,7 +1,6 @@
 """The site's moderation policy: from scores and context to a status. Pure, no ORM."""
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -24,32 +23,46 @@ class Verdict:
     # A code from moderation.reasons and what goes with it, rendered in the reader's language.
     reason: str
     params: dict = field(default_factory=dict)
-    # True when the classifier's scores decided (not a ban, a listed word, pre-moderation
-    # or the display name): only then can a second opinion on the text change the outcome.
+    # True when the classifier's scores decided (not a ban, a listed word, pre-moderation,
+    # personal data or the display name): only then can a second opinion change the outcome.
     by_score: bool = False
 
 
 def fold(text: str) -> str:
-    """Lower-case without accents, so "Connard", "CONNARD" and "cônnard" match one word."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """The canonical form of text (``classifier.text.normalise_text``: case, accents,
+    invisible characters, look-alike letters, spelt-out letters, leetspeak), with runs of one
+    letter squeezed, so "Connard", "CONNARD", "cônnard", "c\u200bonnard" and "соnnаrd" match
+    one listed word."""
+    from moderation.classifier.text import normalise_text
+
+    return _DOUBLE.sub(r"\1", normalise_text(text))
+
+
+_DOUBLE = re.compile(r"([a-z])\1+")
 
 
 @lru_cache(maxsize=256)
-def _word_pattern(words: str) -> re.Pattern | None:
-    entries = sorted({fold(w.strip()) for w in words.splitlines() if w.strip()}, key=len, reverse=True)
-    if not entries:
+def _word_pattern(words: str) -> tuple[re.Pattern, dict[str, str]] | None:
+    listed = {}
+    for w in words.splitlines():
+        if w.strip():
+            listed.setdefault(fold(w.strip()), w.strip())
+    listed.pop("", None)
+    if not listed:
         return None
-    return re.compile(r"(?<!\w)(" + "|".join(re.escape(e) for e in entries) + r")(?!\w)")
+    entries = sorted(listed, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(e) for e in entries) + r")(?!\w)"), listed
 
 
 def find_word(words: str, body: str) -> str | None:
-    """The first listed word or phrase that stands as a whole word in body, if any."""
-    pattern = _word_pattern(words)
-    if pattern is None:
+    """The first listed word or phrase (as the site listed it) that stands as a whole word
+    in body, compared in their canonical forms; None if there is none."""
+    found = _word_pattern(words)
+    if found is None:
         return None
+    pattern, listed = found
     match = pattern.search(fold(body))
-    return match.group(1) if match else None
+    return listed[match.group(1)] if match else None
 
 
 def decide(
@@ -62,9 +75,13 @@ def decide(
     banned_words: str = "",
     suspect_words: str = "",
     body: str = "",
+    personal_data: str = "",
     name_flagged: bool = False,
 ) -> Verdict:
-    """Rejections first (they hold in every mode), then holds, else publish."""
+    """Rejections first (they hold in every mode), then holds, else publish.
+
+    ``personal_data``: the kinds of personal data found in the body ("phone, address"), empty
+    if none or if the site does not look for them; such a comment is held for a moderator."""
     if author_banned:
         return Verdict(REJECTED, reasons.AUTHOR_BANNED)
     if word := find_word(banned_words, body):
@@ -73,6 +90,8 @@ def decide(
         return _scored(REJECTED, reasons.SPAM_REJECT, spam, thresholds.spam_reject)
     if toxicity >= thresholds.toxicity_reject:
         return _scored(REJECTED, reasons.TOXICITY_REJECT, toxicity, thresholds.toxicity_reject, by_score=True)
+    if personal_data:
+        return Verdict(HELD, reasons.PERSONAL_DATA, {"kinds": personal_data})
     if premoderated:
         return Verdict(HELD, reasons.PREMODERATION)
     if word := find_word(suspect_words, body):

@@ -26,6 +26,9 @@ CLEAN = "clean"
 REPORTS = "reports"
 DISPLAY_NAME = "display_name"
 SECOND_OPINION = "second_opinion"
+# Held for exposing someone's phone number, e-mail, IBAN or address (params: "kinds"); shown
+# with the moderators' own "personal data" label.
+PERSONAL_DATA = "personal_data"
 
 # Codes whose params are a score and the threshold it reached.
 _SCORED = {

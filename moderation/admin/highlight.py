@@ -24,8 +24,9 @@ def explanation_spans(
     trusted.
     """
     spans = []
-    for head in ("toxicity", "spam"):
-        if scores is not None and (scores.get(head) or 0.0) < SCORE_FLOOR:
+    for head in ("toxicity", "spam", "personal_data"):
+        # Personal data found is shown whatever the scores (it is why the comment was held).
+        if head != "personal_data" and scores is not None and (scores.get(head) or 0.0) < SCORE_FLOOR:
             continue
         for item in (explanation or {}).get(head) or []:
             try:

@@ -15,44 +15,84 @@ from __future__ import annotations
 from .data import Row
 
 FR_GROUPS = [
-    ("musulman", "musulmans"), ("musulmane", "musulmanes"), ("juive", "juifs"),
-    ("chrétien", "chrétiens"), ("femme", "femmes"), ("noire", "noirs"), ("arabe", "arabes"),
-    ("immigré", "immigrés"), ("migrante", "migrants"), ("réfugié", "réfugiés"),
-    ("homosexuelle", "homosexuels"), ("gay", "gays"), ("lesbienne", "lesbiennes"),
-    ("trans", "personnes trans"), ("rom", "roms"), ("africain", "africains"),
-    ("maghrébine", "maghrébins"), ("asiatique", "asiatiques"), ("handicapé", "handicapés"),
+    ("musulman", "musulmans"),
+    ("musulmane", "musulmanes"),
+    ("juive", "juifs"),
+    ("chrétien", "chrétiens"),
+    ("femme", "femmes"),
+    ("noire", "noirs"),
+    ("arabe", "arabes"),
+    ("immigré", "immigrés"),
+    ("migrante", "migrants"),
+    ("réfugié", "réfugiés"),
+    ("homosexuelle", "homosexuels"),
+    ("gay", "gays"),
+    ("lesbienne", "lesbiennes"),
+    ("trans", "personnes trans"),
+    ("rom", "roms"),
+    ("africain", "africains"),
+    ("maghrébine", "maghrébins"),
+    ("asiatique", "asiatiques"),
+    ("handicapé", "handicapés"),
 ]
 FR_SINGULAR = [
-    "je suis {s}", "ma collègue est {s} et très compétente", "en tant que {s}, je trouve cet "
-    "article juste", "mon meilleur ami est {s}", "je suis {s} et fière de l'être",
+    "je suis {s}",
+    "ma collègue est {s} et très compétente",
+    "en tant que {s}, je trouve cet article juste",
+    "mon meilleur ami est {s}",
+    "je suis {s} et fière de l'être",
 ]
 FR_PLURAL = [
-    "les {p} ont le droit de vivre en paix", "les {p} votent comme tout le monde",
-    "je soutiens les {p} de mon quartier", "un reportage intéressant sur les {p} de Lyon",
-    "les {p} sont des citoyens comme les autres", "bravo aux {p} qui s'engagent",
-    "les {p} ne sont pas dangereux", "les {p} ne sont pas responsables de la crise",
-    "il est inadmissible d'insulter les {p}", "le racisme envers les {p} doit cesser",
-    "je condamne les propos haineux contre les {p}", "les insultes contre les {p} sont "
-    "honteuses", "respect aux {p}",
+    "les {p} ont le droit de vivre en paix",
+    "les {p} votent comme tout le monde",
+    "je soutiens les {p} de mon quartier",
+    "un reportage intéressant sur les {p} de Lyon",
+    "les {p} sont des citoyens comme les autres",
+    "bravo aux {p} qui s'engagent",
+    "les {p} ne sont pas dangereux",
+    "les {p} ne sont pas responsables de la crise",
+    "il est inadmissible d'insulter les {p}",
+    "le racisme envers les {p} doit cesser",
+    "je condamne les propos haineux contre les {p}",
+    "les insultes contre les {p} sont honteuses",
+    "respect aux {p}",
 ]
 EN_GROUPS = [
-    ("Muslim", "Muslims"), ("Jew", "Jews"), ("Christian", "Christians"), ("woman", "women"),
-    ("Black man", "Black people"), ("Arab", "Arabs"), ("immigrant", "immigrants"),
-    ("refugee", "refugees"), ("gay man", "gay people"), ("lesbian", "lesbians"),
-    ("trans woman", "trans people"), ("Mexican", "Mexicans"), ("Asian", "Asians"),
+    ("Muslim", "Muslims"),
+    ("Jew", "Jews"),
+    ("Christian", "Christians"),
+    ("woman", "women"),
+    ("Black man", "Black people"),
+    ("Arab", "Arabs"),
+    ("immigrant", "immigrants"),
+    ("refugee", "refugees"),
+    ("gay man", "gay people"),
+    ("lesbian", "lesbians"),
+    ("trans woman", "trans people"),
+    ("Mexican", "Mexicans"),
+    ("Asian", "Asians"),
     ("disabled person", "disabled people"),
 ]
 EN_SINGULAR = [
-    "I am a {s}", "my colleague is a {s} and very good at her job", "as a {s} I think this "
-    "article is fair", "my best friend is a {s}", "I am a {s} and proud of it",
+    "I am a {s}",
+    "my colleague is a {s} and very good at her job",
+    "as a {s} I think this article is fair",
+    "my best friend is a {s}",
+    "I am a {s} and proud of it",
 ]
 EN_PLURAL = [
-    "{p} have the right to live in peace", "{p} vote like everyone else",
-    "I support the {p} in my town", "an interesting report about {p} in Chicago",
-    "{p} are citizens like anyone else", "well done to the {p} who volunteer",
-    "{p} are not dangerous", "{p} are not to blame for the crisis",
-    "insulting {p} is unacceptable", "racism against {p} has to stop",
-    "I condemn the hateful abuse aimed at {p}", "the slurs against {p} are shameful",
+    "{p} have the right to live in peace",
+    "{p} vote like everyone else",
+    "I support the {p} in my town",
+    "an interesting report about {p} in Chicago",
+    "{p} are citizens like anyone else",
+    "well done to the {p} who volunteer",
+    "{p} are not dangerous",
+    "{p} are not to blame for the crisis",
+    "insulting {p} is unacceptable",
+    "racism against {p} has to stop",
+    "I condemn the hateful abuse aimed at {p}",
+    "the slurs against {p} are shameful",
     "respect to {p}",
 ]
 
@@ -79,22 +119,78 @@ EN_COUNTER_PLURAL = [
 
 # Toxic templates: deliberately other verbs and nouns than the behaviour sets use.
 FR_TOXIC_PLURAL = [
-    "il faut égorger tous les {p}", "on devrait fusiller les {p}", "je vais buter ces {p}",
-    "les {p} sont des parasites", "les {p} sont des porcs", "les {p} sont de la vermine",
-    "brûlons les {p}", "les {p} sont des sous-hommes",
+    "il faut égorger tous les {p}",
+    "on devrait fusiller les {p}",
+    "je vais buter ces {p}",
+    "les {p} sont des parasites",
+    "les {p} sont des porcs",
+    "les {p} sont de la vermine",
+    "brûlons les {p}",
+    "les {p} sont des sous-hommes",
 ]
 FR_TOXIC_SINGULAR = [
-    "je vais te défoncer sale {s}", "crève sale {s}", "je vais te massacrer",
-    "je vais t'égorger", "t'es qu'un porc de {s}",
+    "je vais te défoncer sale {s}",
+    "crève sale {s}",
+    "je vais te massacrer",
+    "je vais t'égorger",
+    "t'es qu'un porc de {s}",
 ]
 EN_TOXIC_PLURAL = [
-    "we should slaughter all {p}", "hang the {p}", "burn every last one of the {p}",
-    "{p} are parasites", "{p} are cockroaches", "{p} are subhuman filth", "gas the {p}",
+    "we should slaughter all {p}",
+    "hang the {p}",
+    "burn every last one of the {p}",
+    "{p} are parasites",
+    "{p} are cockroaches",
+    "{p} are subhuman filth",
+    "gas the {p}",
     "{p} are rats",
 ]
 EN_TOXIC_SINGULAR = [
-    "I will stab you, you filthy {s}", "die you dirty {s}", "I am going to kill you",
-    "I will slit your throat", "you are a pig of a {s}",
+    "I will stab you, you filthy {s}",
+    "die you dirty {s}",
+    "I am going to kill you",
+    "I will slit your throat",
+    "you are a pig of a {s}",
+]
+
+
+# Issue 10 (no cheap flips): a denial of an insult is not an insult (so the model learns the
+# words in a negation's scope, "NEG_idiot"), and neither quotes, nor an endorsement, nor a
+# condemning phrase that frames nothing make hate less hateful; quoted and condemned hate is
+# counter-speech. Other wordings than the behaviour sets and cheap_flips.json use.
+FR_INSULT_WORDS = ["idiot", "crétin", "imbécile", "abruti", "débile", "connard"]
+EN_INSULT_WORDS = ["idiot", "moron", "imbecile", "jerk", "loser", "clown"]
+FR_NEGATED = [
+    "je ne pense pas que vous soyez un {i}, vous vous trompez simplement",
+    "personne ne t'a traité de {i}, relis mon message",
+    "non, ce maire n'est pas un {i}, il manque de moyens",
+    "je n'ai jamais dit que tu étais un {i}",
+]
+EN_NEGATED = [
+    "i don't think you are an {i}, you are simply mistaken",
+    "nobody called you a {i}, read my comment again",
+    "no, the mayor is not a {i}, he lacks the budget",
+    "i never said you were a {i}",
+]
+FR_FRAMES_TOXIC = [
+    "{t}, c'est honteux",
+    "{t}. C'est scandaleux mais c'est comme ça",
+    "« {t} » : je le maintiens",
+    "« {t} », et j'assume",
+]
+EN_FRAMES_TOXIC = [
+    "{t}, it's shameful",
+    "{t}. Disgusting but true",
+    '"{t}" and I stand by it',
+    '"{t}", that is the truth',
+]
+FR_QUOTED_CONDEMNED = [
+    "affirmer que « {t} » est indigne",
+    "« {t} » : voilà ce qu'on entend au café, c'est révoltant",
+]
+EN_QUOTED_CONDEMNED = [
+    'claiming that "{t}" is vile',
+    '"{t}": that is what we read in the comments, it is appalling',
 ]
 
 
@@ -107,12 +203,14 @@ def rows() -> list[Row]:
         for s, p in groups:
             for tpl in singular:
                 text = tpl.format(s=s)
-                out.append(Row(text[0].upper() + text[1:] + ".", lang, 0, 0, "templates",
-                               f"template:{lang}:{text}"))
+                out.append(
+                    Row(text[0].upper() + text[1:] + ".", lang, 0, 0, "templates", f"template:{lang}:{text}")
+                )
             for tpl in plural:
                 text = tpl.format(p=p)
-                out.append(Row(text[0].upper() + text[1:] + ".", lang, 0, 0, "templates",
-                               f"template:{lang}:{text}"))
+                out.append(
+                    Row(text[0].upper() + text[1:] + ".", lang, 0, 0, "templates", f"template:{lang}:{text}")
+                )
     for lang, groups, singular, plural in (
         ("fr", FR_GROUPS, FR_TOXIC_SINGULAR, FR_TOXIC_PLURAL),
         ("en", EN_GROUPS, EN_TOXIC_SINGULAR, EN_TOXIC_PLURAL),
@@ -124,6 +222,38 @@ def rows() -> list[Row]:
                 if text in seen:
                     continue
                 seen.add(text)
-                out.append(Row(text[0].upper() + text[1:] + " !", lang, 1, 0, "templates",
-                               f"template:{lang}:{text}"))
+                out.append(
+                    Row(text[0].upper() + text[1:] + " !", lang, 1, 0, "templates", f"template:{lang}:{text}")
+                )
+    out.extend(_framing_rows())
+    return out
+
+
+def _framing_rows() -> list[Row]:
+    out: list[Row] = []
+    for lang, words, negated in (("fr", FR_INSULT_WORDS, FR_NEGATED), ("en", EN_INSULT_WORDS, EN_NEGATED)):
+        for i in words:
+            for tpl in negated:
+                text = tpl.format(i=i)
+                out.append(
+                    Row(text[0].upper() + text[1:] + ".", lang, 0, 0, "templates", f"template:{lang}:{text}")
+                )
+    for lang, groups, toxic, frames, condemned in (
+        ("fr", FR_GROUPS, FR_TOXIC_PLURAL, FR_FRAMES_TOXIC, FR_QUOTED_CONDEMNED),
+        ("en", EN_GROUPS, EN_TOXIC_PLURAL, EN_FRAMES_TOXIC, EN_QUOTED_CONDEMNED),
+    ):
+        # One group per toxic template (rotating), so these stay a small share of the rows.
+        for n, tpl in enumerate(toxic):
+            _, p = groups[n % len(groups)]
+            t = tpl.format(p=p)
+            for frame in frames:
+                text = frame.format(t=t)
+                out.append(
+                    Row(text[0].upper() + text[1:] + ".", lang, 1, 0, "templates", f"template:{lang}:{text}")
+                )
+            for frame in condemned:
+                text = frame.format(t=t)
+                out.append(
+                    Row(text[0].upper() + text[1:] + ".", lang, 0, 0, "templates", f"template:{lang}:{text}")
+                )
     return out

@@ -57,6 +57,68 @@ class Scores:
     explanation: dict = field(default_factory=dict)
 
 
+# English stop words from scikit-learn, less the ones that carry meaning in a comment: "con"
+# is a French insult, "call" a spam cue, "fire" and "go" start threats ("die in a fire").
+_EN_STOP_KEEP = frozenset(
+    [
+        "con",
+        "call",
+        "fire",
+        "cry",
+        "kill",
+        "empty",
+        "bill",
+        "system",
+        "interest",
+        "mill",
+        "thick",
+        "thin",
+        "serious",
+        "sincere",
+        "show",
+        "find",
+        "found",
+        "fill",
+        "get",
+        "give",
+        "go",
+        "keep",
+        "see",
+        "take",
+        "put",
+        "move",
+        "back",
+        "top",
+        "bottom",
+        "front",
+        "side",
+        "full",
+        "part",
+        "made",
+        "describe",
+        "detail",
+        "amount",
+        "hundred",
+    ]
+)
+STOP_WORDS_FR = Path(__file__).resolve().parent / "stopwords_fr.txt"
+
+
+@functools.lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """French (``stopwords_fr.txt``) and English (scikit-learn's list) stop words, in the
+    canonical form the explanation's words are in."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    fr = [
+        line.strip()
+        for line in STOP_WORDS_FR.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    words = {textmod.normalise_text(w) for w in (*fr, *(ENGLISH_STOP_WORDS - _EN_STOP_KEEP))}
+    return frozenset(w for w in words if w)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
 
@@ -80,16 +142,28 @@ class Model:
         self.head_names: list[str] = list(metadata["heads"])
         # One column per head: the hashed n-gram weights, then the lexicon-column weights
         # (zeros for a model saved without them).
-        self._W = np.stack([
-            np.concatenate([weights[h].astype(np.float32),
-                            weights.get(h + LEXICON_SUFFIX,
-                                        np.zeros(textmod.N_LEXICON)).astype(np.float32)])
-            for h in self.head_names], axis=1)
+        self._W = np.stack(
+            [
+                np.concatenate(
+                    [
+                        weights[h].astype(np.float32),
+                        weights.get(h + LEXICON_SUFFIX, np.zeros(textmod.N_LEXICON)).astype(np.float32),
+                    ]
+                )
+                for h in self.head_names
+            ],
+            axis=1,
+        )
         self._W = np.ascontiguousarray(self._W)
         # Word vectors (format 3, optional): pooled features with one weight column per head.
         self.vectors = WordVectors.from_arrays(weights)
-        self._V = None if self.vectors is None else np.ascontiguousarray(np.stack(
-            [weights[h + VECTORS_SUFFIX].astype(np.float32) for h in self.head_names], axis=1))
+        self._V = (
+            None
+            if self.vectors is None
+            else np.ascontiguousarray(
+                np.stack([weights[h + VECTORS_SUFFIX].astype(np.float32) for h in self.head_names], axis=1)
+            )
+        )
         heads = metadata["heads"]
         self._bias = np.array([heads[h]["intercept"] for h in self.head_names], dtype=np.float64)
         self._cal_a = np.array([heads[h]["calibration"]["a"] for h in self.head_names])
@@ -242,20 +316,21 @@ class Model:
             return []
         probs = self.probabilities(texts)
         lang_col = self._col.get(LANGUAGE_HEAD)
-        languages = detect_languages(
-            texts, fr_probability=None if lang_col is None else probs[:, lang_col])
+        languages = detect_languages(texts, fr_probability=None if lang_col is None else probs[:, lang_col])
         tox, spam = self._col["toxicity"], self._col["spam"]
         sub = [(h, i) for h, i in self._col.items() if h not in HEADS and h != LANGUAGE_HEAD]
         out = []
         for k, text in enumerate(texts):
             row = probs[k]
-            out.append(Scores(
-                toxicity=float(row[tox]),
-                spam=float(row[spam]),
-                language=languages[k],
-                labels={h: float(row[i]) for h, i in sub},
-                explanation=self.explain(text) if explain else {},
-            ))
+            out.append(
+                Scores(
+                    toxicity=float(row[tox]),
+                    spam=float(row[spam]),
+                    language=languages[k],
+                    labels={h: float(row[i]) for h, i in sub},
+                    explanation=self.explain(text) if explain else {},
+                )
+            )
         return out
 
     # -- explanation -----------------------------------------------------------------
@@ -280,8 +355,11 @@ class Model:
         n_hits = np.bincount([k for k, _ in lex], minlength=textmod.N_LEXICON)
         lex_cols = np.array([k for k, _ in lex], dtype=np.int64)
         lex_units = np.array([u for _, u in lex], dtype=np.int64)
-        lex_share = (np.minimum(n_hits, lexicon.CAP) * textmod.LEXICON_VALUE
-                     / np.maximum(n_hits, 1))[lex_cols] if lex else np.zeros(0)
+        lex_share = (
+            (np.minimum(n_hits, lexicon.CAP) * textmod.LEXICON_VALUE / np.maximum(n_hits, 1))[lex_cols]
+            if lex
+            else np.zeros(0)
+        )
         by_meaning = None
         if self.vectors is not None:
             # The gate from these same units: the language head's logit (it has no vector
@@ -292,28 +370,36 @@ class Model:
                 z = self._bias[c] + value * self._W[unique, c].astype(np.float64).sum()
                 z += float(self._W[self.n_features + lex_cols, c] @ lex_share) if lex else 0.0
                 gate = float(_sigmoid(self._cal_a[c] * z + self._cal_b[c]))
-            by_meaning = gate * self.vectors.contributions(
-                words, self._V[:, [self._col[h] for h in HEADS]])
+            by_meaning = gate * self.vectors.contributions(words, self._V[:, [self._col[h] for h in HEADS]])
+        stop = np.fromiter((w in stop_words() for w in words), dtype=bool, count=len(words))
         result = {}
         for head in HEADS:
             contrib = self._W[unique, self._col[head]].astype(np.float64) * value
             per_unit = np.bincount(units[first], weights=contrib, minlength=len(spans))
             if lex:
                 w_lex = self._W[self.n_features + lex_cols, self._col[head]].astype(np.float64)
-                per_unit += np.bincount(lex_units, weights=w_lex * lex_share,
-                                        minlength=len(spans))
+                per_unit += np.bincount(lex_units, weights=w_lex * lex_share, minlength=len(spans))
             if by_meaning is not None:
-                per_unit[:len(words)] += by_meaning[:, HEADS.index(head)]
+                per_unit[: len(words)] += by_meaning[:, HEADS.index(head)]
+            # A stop word alone explains nothing ("es", "un", "the"); its pairs stay.
+            if len(words):
+                per_unit[: len(words)][stop] = 0.0
             order = np.lexsort((np.arange(len(spans)), -per_unit))[:top]
             result[head] = [
-                {"ngram": text[spans[u][0]:spans[u][1]], "start": int(spans[u][0]),
-                 "end": int(spans[u][1]), "weight": round(float(per_unit[u]), 4)}
-                for u in order if per_unit[u] > 0
+                {
+                    "ngram": text[spans[u][0] : spans[u][1]],
+                    "start": int(spans[u][0]),
+                    "end": int(spans[u][1]),
+                    "weight": round(float(per_unit[u]), 4),
+                }
+                for u in order
+                if per_unit[u] > 0
             ]
         return result
 
 
 # -- persistence -----------------------------------------------------------------------
+
 
 def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     """An .npz with fixed zip timestamps, so equal weights give equal bytes."""
@@ -321,8 +407,7 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(arrays):
             arr_buf = io.BytesIO()
-            np.lib.format.write_array(arr_buf, np.ascontiguousarray(arrays[name]),
-                                      allow_pickle=False)
+            np.lib.format.write_array(arr_buf, np.ascontiguousarray(arrays[name]), allow_pickle=False)
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
@@ -363,11 +448,15 @@ def _read(path: Path) -> Model:
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise ModelError(f"{meta_path} is not a {FORMAT} model file")
     if metadata.get("format_version") not in READABLE_VERSIONS:
-        raise ModelError(f"{meta_path} has format version {metadata.get('format_version')!r}; "
-                         f"this code reads versions {', '.join(map(str, READABLE_VERSIONS))}")
+        raise ModelError(
+            f"{meta_path} has format version {metadata.get('format_version')!r}; "
+            f"this code reads versions {', '.join(map(str, READABLE_VERSIONS))}"
+        )
     if metadata.get("feature_schema") != textmod.FEATURE_SCHEMA:
-        raise ModelError(f"{meta_path} uses features {metadata.get('feature_schema')!r}; "
-                         f"this code computes {textmod.FEATURE_SCHEMA!r}")
+        raise ModelError(
+            f"{meta_path} uses features {metadata.get('feature_schema')!r}; "
+            f"this code computes {textmod.FEATURE_SCHEMA!r}"
+        )
     try:
         with np.load(weights_path, allow_pickle=False) as npz:
             weights = {name: npz[name] for name in npz.files}
@@ -385,9 +474,11 @@ def _read(path: Path) -> Model:
                 raise ModelError(f"{weights_path} has no {n}-long weights for head {head!r}")
             lex = weights.get(head + LEXICON_SUFFIX)
             if lex is not None and lex.shape != (textmod.N_LEXICON,):
-                raise ModelError(f"{weights_path}: {head}{LEXICON_SUFFIX} has shape "
-                                 f"{lex.shape}, this code has {textmod.N_LEXICON} lexicon "
-                                 f"columns ({lexicon.LEXICON_ID})")
+                raise ModelError(
+                    f"{weights_path}: {head}{LEXICON_SUFFIX} has shape "
+                    f"{lex.shape}, this code has {textmod.N_LEXICON} lexicon "
+                    f"columns ({lexicon.LEXICON_ID})"
+                )
         for key in THRESHOLD_KEYS:
             if not 0.0 <= float(thresholds[key]) <= 1.0:
                 raise ModelError(f"{meta_path}: threshold {key} out of [0, 1]")

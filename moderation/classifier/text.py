@@ -1,10 +1,28 @@
 """Text normalisation and hashed n-gram features, with character offsets into the original.
 
-Normalisation (lowercase, accents folded, leetspeak inside words, spaced-out letters joined,
-runs of one letter cut to two) makes "C O N N A R D", "c0nn4rd" and "connnnard" share
-features with "connard". Every normalised character remembers the index of the original
-character it came from, so an n-gram found in the normalised text can be highlighted in the
-comment as written.
+One canonical form of a comment (:func:`canonical`, :func:`normalise_text`) serves the
+n-grams, the lexicon, the site's banned and suspect words (``policy.find_word``) and the
+encoder (which the caller hands ``normalise_text(body)``). It undoes what readers do not see
+and what evaders rely on:
+
+* invisible and format characters (Unicode category Cf: zero-width spaces and joiners, bidi
+  overrides and isolates, soft hyphens, BOM, word joiner, tags), variation selectors and
+  combining marks are dropped;
+* a run reversed under a right-to-left override (U+202E ... U+202C) is read in the order it
+  is displayed, so "\u202edranoc" is "connard" as the reader sees it;
+* case and accents are folded, compatibility forms too (NFKD: fullwidth letters,
+  mathematical alphanumerics, ligatures);
+* letters that only look Latin (Cyrillic "о", Greek "ο", ...) are folded to the Latin letter
+  they are confusable with, from Unicode's confusables data as ``confusable-homoglyphs``
+  ships it (UTS #39), not from a table of ours;
+* single letters split by spaces, dots, dashes, underscores or emoji are joined
+  ("c o n n a r d", "c.o.n", "c🤬o🤬n"); only runs of three or more single letters, so
+  ordinary words stay apart;
+* leetspeak inside words ("c0nn4rd") and runs of one character cut to two ("connnnard").
+
+Every character of the canonical form remembers the span of the original text it came from
+(:class:`Canonical`), so an n-gram found in the canonical form can be highlighted in the
+comment as written. The stored comment is never changed.
 """
 
 from __future__ import annotations
@@ -12,6 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -23,57 +42,169 @@ FEATURE_SCHEMA = "vigie-ngrams-1+" + lexicon.LEXICON_ID
 N_LEXICON = lexicon.N_COLUMNS
 LEXICON_VALUE = 1.0  # value of one lexicon hit (hashed rows are L2-normalised to 1)
 CHAR_NGRAMS = (3, 4, 5)
+NEGATED = "NEG_"  # prefix of a word's unigram inside a negation's scope
 
 _SPECIAL_FOLD = {
-    "œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "đ": "d", "ł": "l", "ı": "i",
-    "’": "'", "‘": "'", "`": "'", "´": "'", "«": '"', "»": '"', "“": '"', "”": '"',
-    "–": "-", "—": "-", "\u00a0": " ", "\u202f": " ",
+    "œ": "oe",
+    "æ": "ae",
+    "ß": "ss",
+    "ø": "o",
+    "đ": "d",
+    "ł": "l",
+    "ı": "i",
+    "’": "'",
+    "‘": "'",
+    "`": "'",
+    "´": "'",
+    # Quotes keep their direction (the lexicon pairs them, nested or not); ASCII " stays.
+    "«": "«",
+    "»": "»",
+    "“": "«",
+    "”": "»",
+    "‹": "«",
+    "›": "»",
+    "–": "-",
+    "—": "-",
+    "\u00a0": " ",
+    "\u202f": " ",
 }
+# Not Cf, but drawn as nothing: Hangul fillers, the braille blank, Mongolian vowel separator.
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+_RLO = "\u202e"
+# What ends a right-to-left override: PDF, PDI, or the end of the paragraph.
+_RLO_END = frozenset("\u202c\u2069\n\r\u2029")
+
+
+def _is_mark(ch: str) -> bool:
+    """A character that belongs to the one before it: combining mark or variation selector."""
+    code = ord(ch)
+    return unicodedata.category(ch) in ("Mn", "Me") or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+
+
+def _confusable_map() -> dict[str, str]:
+    """Each letter that Unicode's confusables list says looks like a Latin letter -> that
+    letter, lowercased. Only letters (category L*): digits and symbols that look like letters
+    ("0", "×", "|") are left to the leetspeak step, or left alone."""
+    from confusable_homoglyphs.confusables import confusables_data
+
+    out: dict[str, str] = {}
+    for latin in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        for entry in confusables_data.get(latin, ()):
+            ch = entry["c"]
+            if len(ch) == 1 and ord(ch) > 127 and unicodedata.category(ch).startswith("L"):
+                out.setdefault(ch, latin.lower())
+    return out
+
+
+_CONFUSABLE = _confusable_map()
 
 
 class _FoldTable(dict):
-    """str.translate table that lowercases and strips accents, one character at a time."""
+    """str.translate table for one character at a time: invisible characters and marks to
+    nothing, then case, compatibility forms and accents folded, then look-alikes to Latin."""
 
     def __missing__(self, code: int) -> str:
-        ch = chr(code).lower()
+        ch = chr(code)
+        if ch in _INVISIBLE or unicodedata.category(ch) == "Cf" or _is_mark(ch):
+            self[code] = ""
+            return ""
         out = []
-        for c in ch:
+        for c in ch.lower():
             if c in _SPECIAL_FOLD:
                 out.append(_SPECIAL_FOLD[c])
                 continue
             decomposed = unicodedata.normalize("NFKD", c)
             out.append("".join(d for d in decomposed if not unicodedata.combining(d)))
         value = "".join(out)
-        if value == chr(code):
-            value = chr(code)
+        if not value.isascii():
+            # Look-alikes: the character as written (a capital Cyrillic "Н" looks like "H",
+            # its lowercase "н" like nothing Latin), else each letter of its folded form.
+            value = _CONFUSABLE.get(ch) or "".join(_CONFUSABLE.get(c, c) for c in value)
+        if value == ch:
+            value = ch
         self[code] = value
         return value
 
 
 _FOLD = _FoldTable()
 
-_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
-         "@": "a", "$": "s", "€": "e", "!": "i", "|": "l"}
+_LEET = {
+    "0": "o",
+    "1": "i",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "8": "b",
+    "@": "a",
+    "$": "s",
+    "€": "e",
+    "!": "i",
+    "|": "l",
+}
 # A run of letters and leet characters that contains at least one letter.
 _LEET_RUN = re.compile(r"[a-z0-9@$€!|]*[a-z][a-z0-9@$€!|]*")
 _LEET_SYMBOLS = frozenset("@$€!|")
-# Three or more single letters/digits separated by one space, dot, dash, underscore or star.
-_SPACED = re.compile(r"(?<![\w])(?:[a-z0-9@$€][ .\-_*]){2,}[a-z0-9@$€](?![\w])")
+# Three or more single letters/digits, each apart from the next by the same one to four characters
+# that are neither word characters, quotes, commas, leet symbols nor line breaks: spaces,
+# dots, dashes, underscores, stars, emoji ("c o n", "c.o.n", "c - o - n", "c🤬o🤬n").
+_UNIT = r"[a-z0-9@$€]"
+_SEP = r"(?:[^\w'\",@$€!|\n\r]|_){1,4}"
+# The same separator throughout a run, so "p.a.t.h.e.t.i.c l.o.s.e.r" is two words and
+# "t.u.e.r. C'est" stops before "C".
+# A last "a" or "y" after a space and before a word is the French word: "r e t o u r n e à
+# l'école".
+# A letter before an apostrophe is an elided word ("l'école").
+_SPACED = re.compile(
+    rf"(?<![^\W_]){_UNIT}({_SEP}){_UNIT}(?![^\W_]|'[^\W_])"
+    rf"(?:\1(?!(?<=\s)[ay]\s+[^\W_][\w']){_UNIT}(?![^\W_]|'[^\W_]))+"
+)
+_UNIT_RE = re.compile(_UNIT)
+# Runs of French one-letter words ("il y a à ...") are words, not a spelt-out word.
+_ONE_LETTER_WORDS = frozenset("ayo")
 _REPEAT = re.compile(r"(.)\1{2,}")
 _WORD = re.compile(r"\w+")
 
 
-def _fold(text: str) -> tuple[str, list[int]]:
-    folded = text.translate(_FOLD)
-    if len(folded) == len(text):
-        return folded, list(range(len(text)))
-    chars: list[str] = []
-    offsets: list[int] = []
-    for i, ch in enumerate(text):
-        f = _FOLD[ord(ch)]
-        chars.append(f)
-        offsets.extend([i] * len(f))
-    return "".join(chars), offsets
+def _display_order(text: str) -> list[int]:
+    """The indices of ``text`` in the order a reader sees them: each run after a right-to-left
+    override, up to its PDF/PDI or the end of the paragraph, reversed (a letter keeps its
+    combining marks after it)."""
+    order: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] != _RLO:
+            order.append(i)
+            i += 1
+            continue
+        order.append(i)
+        j = i + 1
+        while j < n and text[j] not in _RLO_END:
+            j += 1
+        clusters = []
+        k = i + 1
+        while k < j:
+            m = k + 1
+            while m < j and _is_mark(text[m]):
+                m += 1
+            clusters.append(range(k, m))
+            k = m
+        for cluster in reversed(clusters):
+            order.extend(cluster)
+        i = j
+    return order
+
+
+def _spelt_out(chunk: str) -> str | None:
+    """The letters of a run of single letters, or None if the run is not a spelt-out word."""
+    letters = _UNIT_RE.findall(chunk)
+    if sum(c.isalpha() for c in letters) < 2 or set(letters) <= _ONE_LETTER_WORDS:
+        return None
+    return "".join(letters)
+
+
+def _unspace(m: re.Match) -> str:
+    return _spelt_out(m.group()) or m.group()
 
 
 def _leet(run: str) -> str:
@@ -98,27 +229,52 @@ def _leet(run: str) -> str:
     return "".join(out)
 
 
-def normalise(text: str) -> tuple[str, list[int]]:
-    """The normalised text and, for each of its characters, the original character index."""
-    s, offs = _fold(text)
-    # Spaced-out letters: "c o n n a r d" -> "connard" (only if the run has >= 2 letters).
+@dataclass(frozen=True)
+class Canonical:
+    """The canonical form of a text and, for each of its characters, the span of the original
+    text it stands for (``text[starts[i]:ends[i]]``)."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+
+    def span(self, a: int, b: int) -> tuple[int, int]:
+        """The original span of canonical characters ``a:b`` (``a < b``): the smallest span
+        covering each of them (under a right-to-left override they run backwards)."""
+        return min(self.starts[a:b]), max(self.ends[a:b])
+
+
+def canonical(text: str) -> Canonical:
+    """The canonical form of ``text`` with offsets (``normalise_text`` is the same text,
+    faster, without them)."""
+    order = _display_order(text) if _RLO in text else range(len(text))
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    prev = -2
+    for i in order:
+        f = _FOLD[ord(text[i])]
+        if f:
+            chars.extend(f)
+            starts.extend([i] * len(f))
+            ends.extend([i + 1] * len(f))
+        elif chars and prev == i - 1 and ends[-1] == i and _is_mark(text[i]):
+            # A dropped mark stays with its letter: the span covers the whole character.
+            for k in range(len(ends) - 1, -1, -1):
+                if ends[k] != i:
+                    break
+                ends[k] = i + 1
+        prev = i
+    s = "".join(chars)
+    # Spelt-out letters joined: keep the letters' own offsets.
     if _SPACED.search(s):
-        pieces: list[str] = []
-        new_offs: list[int] = []
-        pos = 0
+        keep = [True] * len(s)
         for m in _SPACED.finditer(s):
-            chunk = m.group()
-            letters = chunk[0::2]
-            if sum(c.isalpha() for c in letters) < 2:
+            if _spelt_out(m.group()) is None:
                 continue
-            pieces.append(s[pos:m.start()])
-            new_offs.extend(offs[pos:m.start()])
-            pieces.append(letters)
-            new_offs.extend(offs[m.start():m.end():2])
-            pos = m.end()
-        pieces.append(s[pos:])
-        new_offs.extend(offs[pos:])
-        s, offs = "".join(pieces), new_offs
+            for k in range(m.start(), m.end()):
+                keep[k] = bool(_UNIT_RE.match(s[k]))
+        s, starts, ends = _filter(s, starts, ends, keep)
     # Leetspeak inside words that contain a letter: "c0nn4rd" -> "connard". Same length.
     if any(c in _LEET for c in s):
         s = _LEET_RUN.sub(lambda m: _leet(m.group()), s)
@@ -126,21 +282,32 @@ def normalise(text: str) -> tuple[str, list[int]]:
     if _REPEAT.search(s):
         keep = [True] * len(s)
         for m in _REPEAT.finditer(s):
-            for i in range(m.start() + 2, m.end()):
-                keep[i] = False
-        s = "".join(c for c, k in zip(s, keep, strict=True) if k)
-        offs = [o for o, k in zip(offs, keep, strict=True) if k]
-    return s, offs
+            for k in range(m.start() + 2, m.end()):
+                keep[k] = False
+        s, starts, ends = _filter(s, starts, ends, keep)
+    return Canonical(s, starts, ends)
 
 
-def _unspace(m: re.Match) -> str:
-    chunk = m.group()
-    letters = chunk[0::2]
-    return letters if sum(c.isalpha() for c in letters) >= 2 else chunk
+def _filter(s: str, starts: list[int], ends: list[int], keep: list[bool]):
+    return (
+        "".join(c for c, k in zip(s, keep, strict=True) if k),
+        [o for o, k in zip(starts, keep, strict=True) if k],
+        [o for o, k in zip(ends, keep, strict=True) if k],
+    )
+
+
+def normalise(text: str) -> tuple[str, list[int]]:
+    """The canonical text and, for each of its characters, the index of the first original
+    character it stands for (see :func:`canonical` for whole spans)."""
+    c = canonical(text)
+    return c.text, c.starts
 
 
 def normalise_text(text: str) -> str:
-    """``normalise(text)[0]`` without the offsets: the scoring path."""
+    """The canonical form of ``text`` (``canonical(text).text``, without offsets): the
+    scoring path, and what the encoder and the site's word lists see."""
+    if _RLO in text:
+        text = "".join(text[i] for i in _display_order(text))
     s = text.translate(_FOLD)
     if _SPACED.search(s):
         s = _SPACED.sub(_unspace, s)
@@ -157,14 +324,18 @@ def features(text: str, *, spans: bool = False):
     With ``spans=True``, returns ``(feature, start, end, word)`` tuples: offsets into ``text``
     and the index of the word the feature belongs to (-1 for a bigram).
     """
-    s, offs = normalise(text)
-    words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(s)]
+    c = canonical(text)
+    s = c.text
+    matches = list(_WORD.finditer(s))
+    negated = _negated_words(s, matches)
+    words = [(m.group(), m.start(), m.end()) for m in matches]
     out = []
     prev = None
     for wi, (w, a, b) in enumerate(words):
+        unigram = ("w:" + NEGATED + w) if negated[wi] else ("w:" + w)
         if spans:
-            start, end = offs[a], offs[b - 1] + 1
-            out.append(("w:" + w, start, end, wi))
+            start, end = c.span(a, b)
+            out.append((unigram, start, end, wi))
             if prev is not None:
                 out.append(("b:" + prev[0] + " " + w, prev[1], end, -1))
             prev = (w, start, end)
@@ -175,16 +346,16 @@ def features(text: str, *, spans: bool = False):
                     # padded index i -> word index i-1, clipped to the word.
                     lo = min(max(i - 1, 0), len(w) - 1)
                     hi = min(max(i + n - 2, 0), len(w) - 1)
-                    out.append(("c:" + padded[i:i + n], offs[a + lo], offs[a + hi] + 1, wi))
+                    out.append(("c:" + padded[i : i + n], *c.span(a + lo, a + hi + 1), wi))
         else:
-            out.append("w:" + w)
+            out.append(unigram)
             if prev is not None:
                 out.append("b:" + prev + " " + w)
             prev = w
             padded = " " + w + " "
             length = len(padded)
             for n in CHAR_NGRAMS:
-                out.extend(["c:" + padded[i:i + n] for i in range(max(1, length - n + 1))])
+                out.extend(["c:" + padded[i : i + n] for i in range(max(1, length - n + 1))])
     return out
 
 
@@ -206,19 +377,30 @@ def feature_index(feature: str, n_features: int) -> int:
     return idx % n_features
 
 
-def _word_hashes(word: str) -> tuple[int, ...]:
-    """Hashes of a word's own features (unigram + char n-grams), cached: words repeat."""
-    hashes = _WORD_CACHE.get(word)
+def _word_hashes(word: str, negated: bool = False) -> tuple[int, ...]:
+    """Hashes of a word's own features (unigram + char n-grams), cached: words repeat. In a
+    negation's scope the unigram is ``NEG_<word>``: its own weight, learnt in training."""
+    key = NEGATED + word if negated else word
+    hashes = _WORD_CACHE.get(key)
     if hashes is None:
         if len(_WORD_CACHE) > _CACHE_MAX:
             _WORD_CACHE.clear()
         padded = " " + word + " "
         length = len(padded)
-        feats = ["w:" + word]
+        feats = ["w:" + key]
         for n in CHAR_NGRAMS:
-            feats.extend(["c:" + padded[i:i + n] for i in range(max(1, length - n + 1))])
-        hashes = _WORD_CACHE[word] = tuple(_hash(f) for f in feats)
+            feats.extend(["c:" + padded[i : i + n] for i in range(max(1, length - n + 1))])
+        hashes = _WORD_CACHE[key] = tuple(_hash(f) for f in feats)
     return hashes
+
+
+def _negated_words(s: str, matches: list[re.Match]) -> list[bool]:
+    """For each word of the normalised text, whether a negation covers it (see
+    ``lexicon.negated_spans``: "je ne dis pas que tu es un idiot" covers "que" to "idiot")."""
+    spans = lexicon.negated_spans(s)
+    if not spans:
+        return [False] * len(matches)
+    return [any(a <= m.start() < b for a, b in spans) for m in matches]
 
 
 def hashed(text: str) -> set[int]:
@@ -227,10 +409,11 @@ def hashed(text: str) -> set[int]:
 
 
 def _hashed_normalised(s: str) -> set[int]:
-    words = _WORD.findall(s)
+    matches = list(_WORD.finditer(s))
+    words = [m.group() for m in matches]
     out: set[int] = set()
-    for w in words:
-        out.update(_word_hashes(w))
+    for w, neg in zip(words, _negated_words(s, matches), strict=True):
+        out.update(_word_hashes(w, neg))
     for a, b in zip(words, words[1:], strict=False):
         out.add(_hash("b:" + a + " " + b))
     return out
@@ -241,8 +424,9 @@ def words_of(normalised: str) -> list[str]:
     return _WORD.findall(normalised)
 
 
-def explain_units(text: str) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray,
-                                       list[tuple[int, int]], list[str]]:
+def explain_units(
+    text: str,
+) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray, list[tuple[int, int]], list[str]]:
     """Explanation units of a text: each word, then each adjacent word pair, then each lexicon
     hit that does not cover exactly one of those.
 
@@ -251,14 +435,16 @@ def explain_units(text: str) -> tuple[list[tuple[int, int]], np.ndarray, np.ndar
     n-grams; a pair owns its bigram); each lexicon hit as (column, unit); and the words
     (unit ``i < len(words)`` is word ``i``).
     """
-    s, offs = normalise(text)
+    c = canonical(text)
+    s = c.text
     matches = list(_WORD.finditer(s))
-    spans = [(offs[m.start()], offs[m.end() - 1] + 1) for m in matches]
+    spans = [c.span(m.start(), m.end()) for m in matches]
     words = [m.group() for m in matches]
+    negated = _negated_words(s, matches)
     hashes: list[int] = []
     units: list[int] = []
     for i, w in enumerate(words):
-        h = _word_hashes(w)
+        h = _word_hashes(w, negated[i])
         hashes.extend(h)
         units.extend([i] * len(h))
     n = len(words)
@@ -269,13 +455,12 @@ def explain_units(text: str) -> tuple[list[tuple[int, int]], np.ndarray, np.ndar
     lex: list[tuple[int, int]] = []
     where = {span: u for u, span in enumerate(spans)}
     for k, a, b in lexicon.hits(s):
-        span = (offs[a], offs[b - 1] + 1)
+        span = c.span(a, b)
         if span not in where:
             where[span] = len(spans)
             spans.append(span)
         lex.append((k, where[span]))
-    return (spans, np.asarray(hashes, dtype=np.int64), np.asarray(units, dtype=np.int64), lex,
-            words)
+    return (spans, np.asarray(hashes, dtype=np.int64), np.asarray(units, dtype=np.int64), lex, words)
 
 
 def vectorise(texts, n_features: int, words: list | None = None) -> sparse.csr_matrix:

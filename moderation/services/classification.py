@@ -179,9 +179,16 @@ def _name_scores(model, comments: list[Comment]) -> list:
     return [_NAME_CACHE[(model.version, n)] for n in names]
 
 
+def _personal_data(comment: Comment) -> list:
+    from moderation.classifier import personal
+
+    return personal.find(comment.body) if comment.site.detect_personal_data else []
+
+
 def _verdict(comment: Comment, score, name, model) -> policy.Verdict:
     site, article, author = comment.site, comment.article, comment.author
     thresholds = site_thresholds(site, model, score.language)
+    found = _personal_data(comment)
     return policy.decide(
         toxicity=score.toxicity,
         spam=score.spam,
@@ -193,6 +200,7 @@ def _verdict(comment: Comment, score, name, model) -> policy.Verdict:
         banned_words=site.banned_words,
         suspect_words=site.suspect_words,
         body=comment.body,
+        personal_data=", ".join(dict.fromkeys(f.kind for f in found)),
         name_flagged=name.toxicity >= thresholds.toxicity_hold or name.spam >= thresholds.spam_hold,
     )
 
@@ -230,7 +238,11 @@ def _write_screening(batch: list, model, now) -> None:
 
 
 def _explanation(model, comment: Comment, score, name) -> dict:
+    from moderation.classifier import personal
+
     explanation = model.explain(comment.body)
+    if found := _personal_data(comment):
+        explanation["personal_data"] = personal.explanation(found)
     if "toxicity_encoder" in score.labels:
         from moderation.classifier import Scores
 
