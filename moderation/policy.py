@@ -96,12 +96,13 @@ def decide(
         return Verdict(HELD, reasons.PREMODERATION)
     if word := find_word(suspect_words, body):
         return Verdict(HELD, reasons.SUSPECT_WORD, {"word": word})
-    if name_flagged:
-        return Verdict(HELD, reasons.DISPLAY_NAME)
     if spam >= thresholds.spam_hold:
         return _scored(HELD, reasons.SPAM_HOLD, spam, thresholds.spam_hold)
     if toxicity >= thresholds.toxicity_hold:
         return _scored(HELD, reasons.TOXICITY_HOLD, toxicity, thresholds.toxicity_hold, by_score=True)
+    # A clean text under a toxic or spammy name: the name is what a reader would see.
+    if name_flagged:
+        return Verdict(HELD, reasons.DISPLAY_NAME)
     return Verdict(PUBLISHED, reasons.CLEAN, by_score=True)
 
 

@@ -2,6 +2,7 @@
 
 import io
 import json
+import shutil
 
 import pytest
 from django.core.management import call_command
@@ -14,11 +15,36 @@ UNSURE = "T'es vraiment un abruti, ton avis ne vaut rien."
 CLEAN = "Merci pour cet article clair et bien documenté."
 
 
+def wide_band_model(directory):
+    """The shipped model with its band widened to [0.3, 1] (the band is metadata, outside the
+    weights' digest), so that these tests do not hang on which texts today's band covers."""
+    from moderation.classifier import load_model
+
+    shipped = load_model(None)
+    assert shipped.has_second_opinion, "the shipped model has a second opinion"
+    directory.mkdir(parents=True, exist_ok=True)
+    meta = json.loads((shipped.path / "model.json").read_text(encoding="utf-8"))
+    meta["second_opinion"]["band"].update(low=0.3, high=1.0)
+    meta["version"] += "-wide"
+    (directory / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    shutil.copy(shipped.path / "weights.npz", directory / "weights.npz")
+    return directory
+
+
 @pytest.fixture
-def model():
-    model = services.get_model()
-    assert model.has_second_opinion, "the shipped model has a second opinion"
-    return model
+def model(settings, tmp_path):
+    from moderation.classifier import load_model
+
+    settings.VIGIE_MODEL_PATH = str(wide_band_model(tmp_path / "model"))
+    return load_model(settings.VIGIE_MODEL_PATH)
+
+
+def test_the_shipped_band_was_chosen_on_dev():
+    from moderation.classifier import load_model
+
+    band = load_model(None).second["band"]
+    assert 0.0 < band["low"] < band["high"] <= 1.0
+    assert band["dev_share"] > 0 and "dev" in band["rule"]
 
 
 def test_it_sends_only_the_unsure_to_the_encoder_and_decides_them_once(model, make_comment, site_api):

@@ -84,12 +84,16 @@ def test_it_classifies_posted_comments_through_redis_and_a_worker(postgres, queu
 
 def test_fast_and_encoder_workers_split_the_cascade_between_their_queues(postgres, queue_url, tmp_path):
     """Production's shape: fast workers (-Q celery) and encoder workers (-Q encoder) apart."""
+    from moderation.classifier import load_model
+    from tests.test_cascade import wide_band_model
+
     site, key = services.site_create(name="Cascade")
-    model = services.get_model()
+    model_dir = wide_band_model(tmp_path / "model")
+    model = load_model(model_dir)
     unsure_body = "T'es vraiment un abruti, ton avis ne vaut rien."
     [fast] = model.score([unsure_body], explain=False)
     assert model.needs_second_opinion(fast.toxicity)
-    env = stack_env(queue_url)
+    env = stack_env(queue_url, VIGIE_MODEL_PATH=model_dir)
     port = free_port()
     web = start_web(env, port=port, log_dir=tmp_path)
     fast_worker = start_worker(env, name="fast", log_dir=tmp_path, queues="celery")

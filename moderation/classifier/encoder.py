@@ -82,10 +82,15 @@ class Encoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
-        batch = [(t or " ")[:MAX_CHARS] for t in texts]
-        vectors = np.asarray(self._use.encode(batch), dtype=np.float32).reshape(len(batch), DIM)
-        # float16 steps absorb the last-bit differences BLAS can give one text in two
-        # batches, so training on cached vectors and scoring live agree exactly.
+        # One text per forward pass: the package batches a list's tokens together, and BLAS
+        # then gives a text slightly different vectors in different company, so one comment
+        # could score 0.464178 in one batch and 0.46418 in another. Alone, it always gets
+        # the same vector (~30% slower than batched; only the band's few comments get here).
+        vectors = np.stack([
+            np.asarray(self._use.encode([(t or " ")[:MAX_CHARS]]), dtype=np.float32).reshape(DIM)
+            for t in texts
+        ])
+        # float16 steps, as stored in the training cache.
         return vectors.astype(np.float16).astype(np.float32)
 
 
