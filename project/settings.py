@@ -337,6 +337,12 @@ VIGIE_WEBHOOK_ALLOW_PRIVATE = env_bool("VIGIE_WEBHOOK_ALLOW_PRIVATE", False)
 VIGIE_WEBHOOK_TIMEOUT = env_int("VIGIE_WEBHOOK_TIMEOUT", 5, minimum=1)
 VIGIE_WEBHOOK_RETRY_HOURS = env_int("VIGIE_WEBHOOK_RETRY_HOURS", 24, minimum=1)
 VIGIE_WEBHOOKS_PER_SITE = env_int("VIGIE_WEBHOOKS_PER_SITE", 10, minimum=1)
+# The reader's demo page at /demo/ (`manage.py serve` turns it on). It calls the site API in
+# process, or over HTTP at VIGIE_DEMO_API_BASE (e.g. http://127.0.0.1:8000/api/v1) if set.
+VIGIE_DEMO = env_bool("VIGIE_DEMO", False)
+VIGIE_DEMO_API_BASE = env_str("VIGIE_DEMO_API_BASE")
+if VIGIE_DEMO_API_BASE and not VIGIE_DEMO_API_BASE.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"VIGIE_DEMO_API_BASE must be an http(s) URL, got {VIGIE_DEMO_API_BASE!r}")
 
 LOGGING = {
     "version": 1,

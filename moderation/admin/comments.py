@@ -25,6 +25,7 @@ from moderation.admin.common import (  # noqa: F401
     titled,
 )
 from moderation.admin.highlight import highlight, latest_classification
+from moderation.api.errors import json_error
 from moderation.errors import NotFound, VigieError
 from moderation.models import (
     Classification,
@@ -57,6 +58,19 @@ class QueueFilter(admin.SimpleListFilter):
         if self.value() in QUEUE_LABELS:
             return selectors.in_queue(queryset, self.value())
         return queryset
+
+
+def _refuse_nul(request, *names: str):
+    """PostgreSQL refuses a NUL in text (a DataError, a 500): a form that sends one is refused.
+
+    No browser types one; only a forged request does, so a 400 in the API's shape is enough.
+    """
+    bad = {
+        name: ["NUL characters are not allowed."] for name in names if "\x00" in request.POST.get(name, "")
+    }
+    if bad:
+        return json_error(400, "invalid", "The form is not valid.", bad)
+    return None
 
 
 class ClassificationInline(ReadOnlyInline):
@@ -311,6 +325,8 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         self._require_moderator(request)
+        if refused := _refuse_nul(request, "note", "reason"):
+            return refused
         action, reason = request.POST.get("action"), request.POST.get("reason", "")
         if action not in ("approve", "reject") or (action == "reject" and reason not in RejectReason.values):
             messages.error(request, gettext("Choose approve, or reject with a reason."))
@@ -378,6 +394,8 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
         self._require_moderator(request)
         if action not in services.AUTHOR_ACTIONS:
             raise Http404
+        if refused := _refuse_nul(request, "reason"):
+            return refused
         try:
             author = services.author_set_status(
                 author_id=author_id,

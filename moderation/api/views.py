@@ -1,11 +1,16 @@
 """One view per operation: validate -> service or selector -> serialize."""
 
+import math
+
 import django_filters
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import NotFound as CursorNotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -59,6 +64,29 @@ class Pagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = settings.VIGIE_MAX_PAGE_SIZE
     ordering = "id"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        # DRF filters on the cursor's position as it came: "abc" for an id or a NUL was a
+        # ValueError in the ORM (a 500). A position must be a value of the ordering field.
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        field = self._model._meta.get_field(self.ordering[0].lstrip("-"))
+        try:
+            value = field.to_python(cursor.position)
+        except ValidationError:
+            raise CursorNotFound(self.invalid_cursor_message) from None
+        if (
+            "\x00" in cursor.position
+            or (isinstance(value, int) and abs(value) > 2**62)
+            or (isinstance(value, float) and not math.isfinite(value))
+        ):
+            raise CursorNotFound(self.invalid_cursor_message)
+        return cursor
 
 
 class SiteView(APIView):
@@ -184,15 +212,22 @@ class ArticleCommentsView(SiteView):
         return Response(s.CommentStatusOutput(comment).data, status=status.HTTP_202_ACCEPTED)
 
 
-def _check_page_size(request) -> None:
-    raw = request.query_params.get("page_size")
+def int_param(request, name: str, *, low: int, high: int, message: str) -> int | None:
+    """A query parameter that must be an integer in [low, high] written in ASCII digits.
+
+    str.isdigit() accepts "²" and "١٢", which int() then refuses (a 500) or reads.
+    """
+    raw = request.query_params.get(name)
     if raw is None:
-        return
-    if not raw.isdigit() or not 1 <= int(raw) <= settings.VIGIE_MAX_PAGE_SIZE:
-        raise VigieError(
-            f"page_size must be an integer from 1 to {settings.VIGIE_MAX_PAGE_SIZE}.",
-            fields={"page_size": ["Out of range."]},
-        )
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 20 and low <= int(raw) <= high):
+        raise VigieError(message, fields={name: ["Out of range."]})
+    return int(raw)
+
+
+def _check_page_size(request) -> None:
+    top = settings.VIGIE_MAX_PAGE_SIZE
+    int_param(request, "page_size", low=1, high=top, message=f"page_size must be an integer from 1 to {top}.")
 
 
 class CommentView(SiteView):
@@ -224,10 +259,19 @@ class CommentReportsView(SiteView):
 # --- moderator API ----------------------------------------------------------------------------
 
 
+class IdFilter(django_filters.NumberFilter):
+    """An id: an integer the database can hold (a DecimalField let 2^64 through to SQLite)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=2**62, **kwargs)
+
+
 class QueueFilter(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="site_id")
+    site = IdFilter(field_name="site_id")
     article = django_filters.CharFilter(field_name="article__external_id", max_length=200)
-    author = django_filters.NumberFilter(field_name="author_id")
+    author = IdFilter(field_name="author_id")
     language = django_filters.ChoiceFilter(choices=[("fr", "fr"), ("en", "en"), ("other", "other")])
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -390,15 +434,9 @@ class StatsView(ModeratorView):
         responses={200: s.StatsOutput, **ERRORS},
     )
     def get(self, request):
-        days = request.query_params.get("days", "30")
-        site = request.query_params.get("site")
-        if not days.isdigit() or not 1 <= int(days) <= 365:
-            raise VigieError("days must be an integer from 1 to 365.", fields={"days": ["Out of range."]})
-        if site is not None and not (site.isdigit() and int(site) <= 2**62):
-            raise VigieError("site must be a site id.", fields={"site": ["Not an id."]})
-        stats = selectors.moderation_stats(
-            user=request.user, days=int(days), site_id=int(site) if site else None
-        )
+        days = int_param(request, "days", low=1, high=365, message="days must be an integer from 1 to 365.")
+        site = int_param(request, "site", low=1, high=2**62, message="site must be a site id.")
+        stats = selectors.moderation_stats(user=request.user, days=days or 30, site_id=site)
         return Response(stats)
 
 

@@ -60,6 +60,8 @@ class Command(BaseCommand):
     def handle(self, port, host, web_workers, concurrency, **options):
         # On one machine the site's webhook receiver is usually on it too (127.0.0.1).
         os.environ.setdefault("VIGIE_WEBHOOK_ALLOW_PRIVATE", "1")
+        # The reader's demo page (/demo/) is mounted only in processes that ask for it.
+        os.environ.setdefault("VIGIE_DEMO", "1")
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         site, key, password = demo_credentials()
@@ -85,8 +87,6 @@ class Command(BaseCommand):
                 [
                     sys.executable, "-m", "gunicorn", "project.wsgi",
                     f"--bind={host}:{port}", f"--workers={web_workers}", "--access-logfile=-",
-                    # Threads: the demo page calls this same server's API over HTTP, which
-                    # would deadlock a lone synchronous worker.
                     "--worker-class=gthread", "--threads=4",
                 ]
             ),
