@@ -310,9 +310,9 @@ def test_there_is_no_demo_without_vigie_demo(client, demo_unmounted, vigie_calls
 @pytest.mark.slow
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_four_readers_at_once_do_not_deadlock_one_sync_worker(postgres, redis_url, site_key, tmp_path):
+def test_four_readers_at_once_do_not_deadlock_one_sync_worker(postgres, queue_url, site_key, tmp_path):
     """Failed before the fix: each request waited on a call back into the only worker (503s)."""
-    env = stack_env(redis_url, VIGIE_DEMO="1", VIGIE_DEMO_SITE_KEY=site_key)
+    env = stack_env(queue_url, VIGIE_DEMO="1", VIGIE_DEMO_SITE_KEY=site_key)
     env.pop("VIGIE_DEMO_API_BASE", None)
     port = free_port()
     web = start_web(env, port=port, log_dir=tmp_path, workers=1)  # one sync worker, the default class
