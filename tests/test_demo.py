@@ -266,7 +266,7 @@ def test_it_calls_the_configured_base_over_http(client, settings, site_key, monk
 
     assert response.status_code == 200  # Vigie (the recorder) said 409: already reported
     assert _Recorder.seen == [
-        ("/api/v1/comments/3/reports", f"Api-Key {site_key}", {"reason": "spam", "reporter_id": ""})
+        ("/api/v1/comments/3/reports", f"Api-Key {site_key}", {"reason": "spam", "anonymous": True})
     ]
 
 
