@@ -67,6 +67,8 @@ class Site(models.Model):
     class Meta:
         verbose_name = _("site")
         verbose_name_plural = _("sites")
+        # A moderator who may also tune their own sites (thresholds, word lists) in the admin.
+        permissions = [("manage_site", "Can tune the sites they moderate")]
 
     def __str__(self) -> str:
         return self.name

@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -113,6 +114,40 @@ def moderator_sites(user) -> QuerySet[Site]:
     if user.is_superuser:
         return Site.objects.all()
     return Site.objects.filter(moderators=user)
+
+
+def can_manage_sites(user) -> bool:
+    """Staff who may tune sites in the admin: superusers, and holders of manage_site or
+    change_site, for the sites they moderate only (managed_sites)."""
+    return bool(
+        user
+        and getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.is_staff
+        and (
+            user.is_superuser
+            or user.has_perm("moderation.manage_site")
+            or user.has_perm("moderation.change_site")
+        )
+    )
+
+
+def managed_sites(user) -> QuerySet[Site]:
+    """The sites ``user`` may tune: all for a superuser, their own for a site manager."""
+    if not can_manage_sites(user):
+        return Site.objects.none()
+    return moderator_sites(user)
+
+
+def site_moderators(user) -> QuerySet:
+    """The moderators of the sites ``user`` moderates: the admin's "moderator" filter offers
+    these and no one else (not another site's staff, not the superuser unless on a site)."""
+    return (
+        get_user_model()
+        .objects.filter(moderated_sites__in=moderator_sites(user))
+        .distinct()
+        .order_by("username")
+    )
 
 
 def in_queue(comments: QuerySet[Comment], queue: str) -> QuerySet[Comment]:

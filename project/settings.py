@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from project.files import private_dir, private_file, write_private
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -64,8 +66,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-VAR_DIR = Path(env_str("VIGIE_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Holds the secret key, the SQLite file, the broker's messages: its owner's only (0700).
+VAR_DIR = private_dir(Path(env_str("VIGIE_VAR_DIR", str(BASE_DIR / "var"))))
 
 
 def _secret_key() -> str:
@@ -75,8 +77,7 @@ def _secret_key() -> str:
         return configured
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+        write_private(key_file, secrets.token_urlsafe(50))
     return key_file.read_text().strip()
 
 
@@ -84,6 +85,9 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("VIGIE_DEBUG", False)
 ALLOWED_HOSTS = env_list("VIGIE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("VIGIE_CSRF_TRUSTED_ORIGINS", [])
+# Behind a reverse proxy (moderation/proxy.py): the client's address from X-Forwarded-For.
+VIGIE_TRUSTED_PROXY = env_bool("VIGIE_TRUSTED_PROXY", False)
+VIGIE_TRUSTED_PROXY_NETWORKS = env_list("VIGIE_TRUSTED_PROXY_NETWORKS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -96,6 +100,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "axes",
     "moderation",
 ]
 
@@ -111,6 +116,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -137,7 +150,8 @@ def _databases() -> dict:
     if url is None:
         db = {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(VAR_DIR / "vigie.sqlite3"),
+            # Created 0600 before SQLite opens it (SQLite would use the umask's mode).
+            "NAME": str(private_file(VAR_DIR / "vigie.sqlite3")),
             # The web process and the worker write to one file: WAL lets readers go on
             # during a write, IMMEDIATE takes the write lock up front instead of failing
             # with "database is locked" half-way through a transaction.
@@ -164,6 +178,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# --- login lockout (django-axes) ---------------------------------------------------------
+# Failed admin logins are counted in the database (embedded and production alike: no
+# cache to lose, and every web process counts together). A username, or an address, with
+# this many failures in a row is refused until the cool-off has passed since the last one;
+# a success resets the count. `manage.py axes_reset` (or axes_reset_username NAME) unlocks.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("VIGIE_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("VIGIE_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "moderation.proxy.client_ip"
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = env_str("VIGIE_LANGUAGE_CODE", "fr")
 LANGUAGES = [("fr", "Français"), ("en", "English")]
@@ -350,7 +377,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("VIGIE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per login otherwise; failures and lockouts are still logged (WARNING).
+        "axes": {"level": "WARNING"},
+    },
 }
 
 if not DEBUG:

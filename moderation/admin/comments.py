@@ -22,6 +22,7 @@ from moderation.admin.common import (  # noqa: F401
     score_column,
     shown,
     shown_all,
+    site_filter,
     titled,
 )
 from moderation.admin.highlight import highlight, latest_classification
@@ -167,7 +168,7 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
     list_filter = [
         QueueFilter,
         titled("status"),
-        titled("site"),
+        site_filter("site"),
         titled("language"),
         titled("article__moderation_mode"),
     ]

@@ -24,6 +24,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from moderation.api.errors import json_error
+from moderation.proxy import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +248,7 @@ def _post_comment(request: HttpRequest) -> JsonResponse:
     }
     if data.get("parent_id"):
         payload["parent_id"] = data["parent_id"]
-    headers = {"X-Reader-IP": request.META.get("REMOTE_ADDR", "")}
+    headers = {"X-Reader-IP": client_ip(request)}
     idempotency_key = str(data.get("idempotency_key", ""))[:200]
     if idempotency_key:
         headers["Idempotency-Key"] = f"{reader}:{idempotency_key}"

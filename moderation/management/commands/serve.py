@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand
 
 from moderation import services
 from moderation.models import Site
+from project.files import write_private
 
 DEMO_SITE = "Démo"
 DEMO_MODERATOR = "moderateur"
@@ -32,8 +33,7 @@ def demo_credentials() -> tuple[Site, str, str]:
         site, key = services.site_create(name=DEMO_SITE)
     else:
         key = services.site_rotate_key(site=site)
-    (settings.VAR_DIR / "demo-site-key").write_text(key)
-    (settings.VAR_DIR / "demo-site-key").chmod(0o600)
+    write_private(settings.VAR_DIR / "demo-site-key", key)
     password_file = settings.VAR_DIR / "demo-moderator-password"
     user = User.objects.filter(username=DEMO_MODERATOR).first()
     if user is None or not password_file.exists():
@@ -41,9 +41,9 @@ def demo_credentials() -> tuple[Site, str, str]:
         user = user or User(username=DEMO_MODERATOR, is_staff=True)
         user.set_password(password)
         user.save()
-        user.user_permissions.add(Permission.objects.get(codename="moderate_comment"))
-        password_file.write_text(password)
-        password_file.chmod(0o600)
+        write_private(password_file, password)
+    # Moderates the demo site and may tune it (thresholds, word lists) in the admin.
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["moderate_comment", "manage_site"]))
     site.moderators.add(user)
     return site, key, password_file.read_text()
 
