@@ -88,6 +88,24 @@ CSRF_TRUSTED_ORIGINS = env_list("VIGIE_CSRF_TRUSTED_ORIGINS", [])
 # Behind a reverse proxy (moderation/proxy.py): the client's address from X-Forwarded-For.
 VIGIE_TRUSTED_PROXY = env_bool("VIGIE_TRUSTED_PROXY", False)
 VIGIE_TRUSTED_PROXY_NETWORKS = env_list("VIGIE_TRUSTED_PROXY_NETWORKS", [])
+if VIGIE_TRUSTED_PROXY:
+    # The proxy says whether the client came over HTTPS: request.is_secure() (CSRF's origin
+    # check, `next` links) follows it. Not USE_X_FORWARDED_HOST: the proxy passes Host on
+    # itself (nginx: proxy_set_header Host $host), and a header the client may also send
+    # should not decide the host of the links we write.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Served over HTTPS only: HSTS, cookies sent over HTTPS only, plain HTTP redirected (but not
+# /healthz, which an orchestrator asks over plain HTTP on the private network).
+VIGIE_HTTPS = env_bool("VIGIE_HTTPS", False)
+if VIGIE_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("VIGIE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading is a promise to browsers' built-in lists, hard to take back: the operator's.
+    SECURE_HSTS_PRELOAD = env_bool("VIGIE_HSTS_PRELOAD", False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
