@@ -59,6 +59,7 @@ def decide(
     banned_words: str = "",
     suspect_words: str = "",
     body: str = "",
+    new_author: bool = False,
 ) -> Verdict:
     """Rejections first (they hold in every mode), then holds, else publish."""
     if author_banned:
@@ -71,6 +72,8 @@ def decide(
         return _scored(REJECTED, reasons.SPAM_REJECT, spam, thresholds.spam_reject)
     if premoderated:
         return Verdict(HELD, reasons.PREMODERATION)
+    if new_author:  # the site's trust rule: a new author's first comments wait for a moderator
+        return Verdict(HELD, reasons.NEW_AUTHOR)
     if word := find_word(suspect_words, body):
         return Verdict(HELD, reasons.SUSPECT_WORD, {"word": word})
     if toxicity >= thresholds.toxicity_hold:

@@ -24,6 +24,9 @@ SPAM_HOLD = "spam_hold"
 PREMODERATION = "premoderation"
 CLEAN = "clean"
 REPORTS = "reports"
+# The sites' trust rules (Site.premoderate_first_comments, Site.premoderate_reject_rate).
+NEW_AUTHOR = "new_author"
+REJECT_RATE = "reject_rate"
 
 # Codes whose params are a score and the threshold it reached.
 _SCORED = {
@@ -39,6 +42,8 @@ _PLAIN = {
     AUTHOR_BANNED: gettext_lazy("the author is banned"),
     PREMODERATION: gettext_lazy("pre-moderation (article or author)"),
     CLEAN: gettext_lazy("nothing to hold"),
+    NEW_AUTHOR: gettext_lazy("a new author's first comments wait for a moderator"),
+    REJECT_RATE: gettext_lazy("too many of the author's recent comments were rejected"),
 }
 _WORDS = {
     BANNED_WORD: gettext_lazy("banned word: %(word)s"),

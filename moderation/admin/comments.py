@@ -27,7 +27,7 @@ from moderation.admin.common import (  # noqa: F401
 )
 from moderation.admin.highlight import highlight, latest_classification
 from moderation.api.errors import json_error
-from moderation.errors import NotFound, VigieError
+from moderation.errors import Forbidden, NotFound, VigieError
 from moderation.models import (
     Classification,
     Comment,
@@ -267,6 +267,11 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
                 name="moderation_comment_dismiss_reports",
             ),
             path(
+                "author/<int:author_id>/note/",
+                view(self.author_note_view),
+                name="moderation_comment_author_note",
+            ),
+            path(
                 "author/<int:author_id>/<str:action>/",
                 view(self.author_view),
                 name="moderation_comment_author",
@@ -303,7 +308,11 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
             "vigie_can_reject": can_reject,
             "vigie_reject_reasons": RejectReason.choices,
             "vigie_reports": list(comment.reports.order_by("created_at")),
+            "vigie_notices": list(comment.notices.order_by("received_at")),
+            "vigie_appeals": list(comment.appeals.select_related("contested_by").order_by("created_at")),
+            "vigie_statement": services.statement_for(comment),
             "vigie_history": selectors.author_recent_comments(author=author, exclude_id=comment.pk, limit=8),
+            "vigie_author_notes": selectors.author_notes(author=author, limit=10),
             "vigie_author_actions": [
                 (action, label)
                 for action, label in AUTHOR_ACTION_BUTTONS.items()
@@ -342,6 +351,11 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
             )
         except NotFound:
             raise Http404(gettext("No such comment.")) from None
+        except Forbidden:
+            # The same refusal as the API's 403: an appeal goes to another moderator.
+            raise PermissionDenied(
+                gettext("You made the decision under appeal: another moderator decides.")
+            ) from None
         except VigieError as exc:
             messages.error(request, exc.message)
             return HttpResponseRedirect(reverse("admin:moderation_comment_change", args=[comment_id]))
@@ -387,6 +401,25 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
         if following is not None:
             return reverse("admin:moderation_comment_change", args=[following])
         return reverse("admin:moderation_comment_changelist") + "?queue=held"
+
+    def author_note_view(self, request, author_id: int):
+        """A note on the author for the next moderator, then back to the comment."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        self._require_moderator(request)
+        text = request.POST.get("text", "").strip()[:2000]
+        next_url = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+            next_url = reverse("admin:moderation_author_change", args=[author_id])
+        if not text:
+            messages.error(request, gettext("The note is empty."))
+            return HttpResponseRedirect(next_url)
+        try:
+            services.author_note_add(author_id=author_id, moderator=request.user, text=text)
+        except NotFound:
+            raise Http404(gettext("No such author.")) from None
+        messages.success(request, gettext("Note added."))
+        return HttpResponseRedirect(next_url)
 
     def author_view(self, request, author_id: int, action: str):
         """Ban, pre-moderate or restore a comment's author, then back where the moderator was."""

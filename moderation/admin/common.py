@@ -26,6 +26,8 @@ QUEUE_LABELS = {
     "published": pgettext_lazy("queue", "published"),
     "approved": pgettext_lazy("queue", "approved"),
     "rejected": pgettext_lazy("queue", "rejected"),
+    "notices": pgettext_lazy("queue", "notices"),
+    "appeals": pgettext_lazy("queue", "appeals"),
 }
 # The workbench's buttons; what each does is services.AUTHOR_ACTIONS.
 AUTHOR_ACTION_BUTTONS = {

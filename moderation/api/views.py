@@ -1,11 +1,13 @@
 """One view per operation: validate -> service or selector -> serialize."""
 
 import math
+from datetime import date
 
 import django_filters
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -230,11 +232,48 @@ def _check_page_size(request) -> None:
     int_param(request, "page_size", low=1, high=top, message=f"page_size must be an integer from 1 to {top}.")
 
 
+def _statement_language(request, site) -> str:
+    """The statement's language: the one the caller asks for, else the site's."""
+    if not request.headers.get("Accept-Language"):
+        return site.language
+    return translation.get_language_from_request(request)
+
+
 class CommentView(SiteView):
-    @extend_schema(responses={200: s.CommentStatusOutput, **ERRORS})
+    @extend_schema(
+        parameters=[OpenApiParameter("Accept-Language", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+        responses={200: s.CommentDetailOutput, **ERRORS},
+    )
     def get(self, request, comment_id: int):
         comment = selectors.comment_for_site(site=request.auth, comment_id=_comment_id(comment_id))
-        return Response(s.CommentStatusOutput(comment).data)
+        statement = services.statement_for(comment, language=_statement_language(request, request.auth))
+        return Response(s.CommentDetailOutput(comment, context={"statement": statement}).data)
+
+
+class CommentAppealsView(SiteView):
+    @extend_schema(request=s.AppealInput, responses={201: s.AppealOutput, **ERRORS})
+    def post(self, request, comment_id: int):
+        data = _validated(s.AppealInput, request.data)
+        appeal = services.appeal_create(
+            site=request.auth, comment_id=_comment_id(comment_id), text=data["text"]
+        )
+        return Response(s.AppealOutput(appeal).data, status=status.HTTP_201_CREATED)
+
+
+class NoticesView(SiteView):
+    @extend_schema(request=s.NoticeInput, responses={201: s.NoticeOutput, **ERRORS})
+    def post(self, request):
+        data = _validated(s.NoticeInput, request.data)
+        notifier = data.get("notifier") or {}
+        notice = services.notice_create(
+            site=request.auth,
+            comment_id=data["comment_id"],
+            ground=data["ground"],
+            explanation=data["explanation"],
+            notifier_name=notifier.get("name", ""),
+            notifier_email=notifier.get("email", ""),
+        )
+        return Response(s.NoticeOutput(notice).data, status=status.HTTP_201_CREATED)
 
 
 class CommentReportsView(SiteView):
@@ -339,8 +378,15 @@ class ModerationCommentView(ModeratorView):
     @extend_schema(responses={200: s.ModeratorCommentOutput, **ERRORS})
     def get(self, request, comment_id: int):
         comment = selectors.comment_for_moderator(user=request.user, comment_id=_comment_id(comment_id))
-        history = selectors.author_recent_comments(author=comment.author, exclude_id=comment.pk)
-        return Response(s.ModeratorCommentOutput(comment, context={"author_history": history}).data)
+        return Response(_moderator_comment(comment))
+
+
+def _moderator_comment(comment) -> dict:
+    context = {
+        "author_history": selectors.author_recent_comments(author=comment.author, exclude_id=comment.pk),
+        "author_notes": selectors.author_notes(author=comment.author),
+    }
+    return s.ModeratorCommentOutput(comment, context=context).data
 
 
 class _DecisionView(ModeratorView):
@@ -353,8 +399,7 @@ class _DecisionView(ModeratorView):
             comment_ids=[_comment_id(comment_id)], action=self.action, moderator=request.user, **data
         )
         comment = selectors.comment_for_moderator(user=request.user, comment_id=comment_id)
-        history = selectors.author_recent_comments(author=comment.author, exclude_id=comment.pk)
-        return Response(s.ModeratorCommentOutput(comment, context={"author_history": history}).data)
+        return Response(_moderator_comment(comment))
 
 
 class ApproveView(_DecisionView):
@@ -381,8 +426,7 @@ class DismissReportsView(ModeratorView):
         data = _validated(s.DismissReportsInput, request.data)
         services.comment_dismiss_reports(comment_id=_comment_id(comment_id), moderator=request.user, **data)
         comment = selectors.comment_for_moderator(user=request.user, comment_id=comment_id)
-        history = selectors.author_recent_comments(author=comment.author, exclude_id=comment.pk)
-        return Response(s.ModeratorCommentOutput(comment, context={"author_history": history}).data)
+        return Response(_moderator_comment(comment))
 
 
 class BulkView(ModeratorView):
@@ -423,6 +467,55 @@ class AuthorActionView(ModeratorView):
             author_id=author_id, action=self.action, moderator=request.user, **data
         )
         return Response(s.ModeratorAuthorOutput(author).data)
+
+
+class AuthorNotesView(ModeratorView):
+    @extend_schema(responses={200: s.AuthorNoteOutput(many=True), **ERRORS})
+    def get(self, request, author_id: int):
+        author = selectors.author_for_moderator(user=request.user, author_id=_author_id(author_id))
+        return Response(s.AuthorNoteOutput(selectors.author_notes(author=author, limit=200), many=True).data)
+
+    @extend_schema(request=s.AuthorNoteInput, responses={201: s.AuthorNoteOutput, **ERRORS})
+    def post(self, request, author_id: int):
+        data = _validated(s.AuthorNoteInput, request.data)
+        note = services.author_note_add(
+            author_id=_author_id(author_id), moderator=request.user, text=data["text"]
+        )
+        return Response(s.AuthorNoteOutput(note).data, status=status.HTTP_201_CREATED)
+
+
+def _author_id(value) -> int:
+    if value > 2**62:
+        raise NotFound("No such author.")
+    return value
+
+
+class TransparencyView(ModeratorView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="First day, YYYY-MM-DD."),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Last day, YYYY-MM-DD."),
+        ],
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
+    def get(self, request):
+        dates = {}
+        for name in ("from", "to"):
+            raw = request.query_params.get(name, "")
+            try:
+                dates[name] = date.fromisoformat(raw) if len(raw) == 10 else None
+            except ValueError:
+                dates[name] = None
+            if dates[name] is None:
+                raise VigieError(f"{name} must be a date, YYYY-MM-DD.", fields={name: ["Not a date."]})
+        if dates["from"] > dates["to"] or (dates["to"] - dates["from"]).days > 3660:
+            raise VigieError(
+                "from must be on or before to, within ten years.", fields={"from": ["After to, or too far."]}
+            )
+        report = selectors.transparency_report(
+            user=request.user, date_from=dates["from"], date_to=dates["to"]
+        )
+        return Response(report)
 
 
 class StatsView(ModeratorView):

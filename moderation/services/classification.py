@@ -17,6 +17,9 @@ from moderation.models import (
     ModerationMode,
     Site,
 )
+from moderation.selectors import comments_by_new_authors
+from moderation.services.authors import authors_apply_reject_rate
+from moderation.services.compliance import statement_for
 from moderation.services.webhooks import COMMENT_STATUS_EVENTS, webhook_comment_data, webhook_events_record
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,7 @@ def comments_classify(*, comment_ids: Sequence[int], batch_size: int | None = No
 def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
     classifications, events, webhooks = [], [], []
     rejected_by_author: Counter = Counter()
+    new_authors = comments_by_new_authors(comments)  # the sites' first-comments trust rule
     for comment, score in zip(comments, scores, strict=True):
         site, article, author = comment.site, comment.article, comment.author
         verdict = policy.decide(
@@ -95,6 +99,7 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
             banned_words=site.banned_words,
             suspect_words=site.suspect_words,
             body=comment.body,
+            new_author=comment.pk in new_authors,
         )
         comment.status = verdict.status
         comment.language = score.language
@@ -142,6 +147,10 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
     _update_classified(comments)
     Classification.objects.bulk_create(classifications)
     ModerationEvent.objects.bulk_create(events)
+    rejected = {c.pk: c for c in comments if c.status == Status.REJECTED}
+    for _site, _type, data in webhooks:  # the statement of reasons, now that the trail is written
+        if data["comment_id"] in rejected:
+            data["statement"] = statement_for(rejected[data["comment_id"]])
     webhook_events_record(webhooks)
     if rejected_by_author:
         with connection.cursor() as cursor:
@@ -149,6 +158,7 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
                 f"UPDATE {Author._meta.db_table} SET rejected_count = rejected_count + %s WHERE id = %s",  # noqa: S608
                 [(count, author_id) for author_id, count in sorted(rejected_by_author.items())],
             )
+        authors_apply_reject_rate(author_ids=sorted(rejected_by_author))
 
 
 def explanation_of(classification: Classification, body: str) -> dict:
