@@ -19,7 +19,6 @@ from moderation.models import (
 )
 from moderation.selectors import comments_by_new_authors
 from moderation.services.authors import authors_apply_reject_rate
-from moderation.services.compliance import statement_for
 from moderation.services.webhooks import COMMENT_STATUS_EVENTS, webhook_comment_data, webhook_events_record
 
 log = logging.getLogger(__name__)
@@ -147,10 +146,6 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
     _update_classified(comments)
     Classification.objects.bulk_create(classifications)
     ModerationEvent.objects.bulk_create(events)
-    rejected = {c.pk: c for c in comments if c.status == Status.REJECTED}
-    for _site, _type, data in webhooks:  # the statement of reasons, now that the trail is written
-        if data["comment_id"] in rejected:
-            data["statement"] = statement_for(rejected[data["comment_id"]])
     webhook_events_record(webhooks)
     if rejected_by_author:
         with connection.cursor() as cursor:
@@ -158,7 +153,9 @@ def _write_verdicts(comments: list[Comment], scores: list, model, now) -> None:
                 f"UPDATE {Author._meta.db_table} SET rejected_count = rejected_count + %s WHERE id = %s",  # noqa: S608
                 [(count, author_id) for author_id, count in sorted(rejected_by_author.items())],
             )
-        authors_apply_reject_rate(author_ids=sorted(rejected_by_author))
+        # The sites' reject-rate trust rule, for the authors of sites that set one.
+        ruled = {c.author_id for c in comments if c.site.premoderate_reject_rate is not None}
+        authors_apply_reject_rate(author_ids=sorted(ruled & set(rejected_by_author)))
 
 
 def explanation_of(classification: Classification, body: str) -> dict:

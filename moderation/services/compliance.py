@@ -275,12 +275,9 @@ def statement_for(comment: Comment, *, language: str | None = None, at=None) -> 
     """
     site = comment.site
     now = at or timezone.now()
-    appeal = (
-        Appeal.objects.filter(comment=comment)
-        .exclude(status=Appeal.Status.OPEN)
-        .order_by("-decided_at")
-        .first()
-    )
+    # comment.appeals: the moderator detail prefetches them; elsewhere it is one query.
+    decided = [a for a in comment.appeals.all() if a.status != Appeal.Status.OPEN and a.decided_at]
+    appeal = max(decided, key=lambda a: a.decided_at, default=None)
     event = restriction_event(comment)
     if comment.status in Comment.VISIBLE:
         if appeal is None or appeal.status != Appeal.Status.UPHELD:

@@ -127,7 +127,7 @@ def _transition(comment, to_status, event_action, moderator, reason, note, now) 
                 reason=reason[:200],
                 actor=ModerationEvent.Actor.MODERATOR,
                 # The statement of reasons the site passes on to the author (DSA art. 17).
-                statement=statement_for(comment) if to_status == Status.REJECTED else None,
+                **({"statement": statement_for(comment)} if to_status == Status.REJECTED else {}),
             ),
         )
 
