@@ -201,6 +201,7 @@ def truncate() -> None:
         "moderation_article",
         "moderation_site_moderators",
         "moderation_site",
+        "moderation_webhookeventbatch",
         "authtoken_token",
     ]
     with connection.cursor() as cursor:

@@ -13,6 +13,11 @@ class VigieError(Exception):
             self.code = code
 
 
+class Forbidden(VigieError):
+    status_code = 403
+    code = "permission_denied"
+
+
 class NotFound(VigieError):
     status_code = 404
     code = "not_found"

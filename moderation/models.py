@@ -23,6 +23,13 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+# French, as the sites are; a site replaces it with its own charter's words.
+DEFAULT_CHARTER_CLAUSE = (
+    "Charte de participation : les commentaires injurieux, haineux, menaçants, diffamatoires, "
+    "publicitaires, hors sujet ou qui divulguent des données personnelles ne sont pas publiés."
+)
+
+
 class ModerationMode(models.TextChoices):
     POST = "post", _("post-moderation")
     PRE = "pre", _("pre-moderation")
@@ -67,11 +74,46 @@ class Site(models.Model):
     moderators = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("moderators"), blank=True, related_name="moderated_sites"
     )
+    # Statements of reasons (DSA art. 17): the ground a restriction rests on, in the site's words.
+    charter_clause = models.TextField(
+        _("charter clause"),
+        default=DEFAULT_CHARTER_CLAUSE,
+        help_text=_("Quoted as the ground of every restriction not made on a notice of illegal content"),
+    )
+    statement_after_hours = models.PositiveIntegerField(
+        _("statement after (hours)"),
+        default=24,
+        help_text=_("A comment held longer than this gets a statement of reasons"),
+    )
+    # Trust rules: who waits for a moderator before anything they post is published.
+    premoderate_first_comments = models.PositiveIntegerField(
+        _("pre-moderated first comments"),
+        default=0,
+        help_text=_("A new author's first comments wait for a moderator (0: off)"),
+    )
+    premoderate_reject_rate = models.FloatField(
+        _("reject rate that pre-moderates"),
+        null=True,
+        blank=True,
+        validators=unit_interval,
+        help_text=_(
+            "An author whose share of rejected comments over the last 30 days passes this is "
+            "pre-moderated automatically (empty: off)"
+        ),
+    )
+    language = models.CharField(
+        _("language of statements"),
+        max_length=8,
+        choices=[("fr", "français"), ("en", "English")],
+        default="fr",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("site")
         verbose_name_plural = _("sites")
+        # A moderator who may also tune their own sites (thresholds, word lists) in the admin.
+        permissions = [("manage_site", "Can tune the sites they moderate")]
 
     def __str__(self) -> str:
         return self.name
@@ -388,6 +430,8 @@ class ModerationEvent(models.Model):
         CLASSIFIER = "classifier", _("classifier")
         MODERATOR = "moderator", _("moderator")
         READERS = "readers", _("reader reports")
+        NOTIFIER = "notifier", _("notifier")
+        AUTHOR = "author", _("author")
 
     class Action(models.TextChoices):
         CLASSIFY = "classify", _("classified")
@@ -398,6 +442,9 @@ class ModerationEvent(models.Model):
         PREMODERATE = "premoderate", _("author pre-moderated")
         RESTORE = "restore", _("author restored")
         DISMISS_REPORTS = "dismiss", _("reports dismissed")
+        NOTICE = "notice", _("notice received")
+        APPEAL = "appeal", _("appeal lodged")
+        NOTE = "note", _("note on the author")
 
     comment = models.ForeignKey(
         Comment,
@@ -577,3 +624,142 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status_code or self.error}"
+
+
+class Notice(models.Model):
+    """A notice of illegal content (DSA art. 16): someone says a comment breaks the law."""
+
+    class Ground(models.TextChoices):
+        HATE = "hate", _("incitement to hatred")
+        HARASSMENT = "harassment", _("harassment")
+        THREAT = "threat", _("threat")
+        DEFAMATION = "defamation", _("defamation")
+        PERSONAL_DATA = "personal_data", _("personal data")
+        COUNTERFEIT = "counterfeit", _("counterfeiting")
+        TERRORISM = "terrorism", _("terrorism")
+        OTHER = "other", _("other illegal content")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        UPHELD = "upheld", _("upheld: the comment was removed")
+        REJECTED = "rejected", _("rejected: the comment stays")
+
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="notices")
+    comment = models.ForeignKey(
+        Comment, verbose_name=_("comment"), on_delete=models.CASCADE, related_name="notices"
+    )
+    ground = models.CharField(_("ground"), max_length=20, choices=Ground.choices)
+    explanation = models.TextField(_("explanation"))
+    notifier_name = models.CharField(_("notifier"), max_length=200, blank=True)
+    notifier_email = models.EmailField(_("notifier's e-mail"), max_length=254, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices of illegal content")
+        indexes = [
+            # selectors.in_queue(queue="notices"): comments with an open notice.
+            models.Index(fields=["comment"], condition=models.Q(status="open"), name="notice_open"),
+            # selectors.transparency_report: notices received in a period.
+            models.Index(fields=["site", "received_at"], name="notice_site_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_ground_display()} on #{self.comment_id}"
+
+
+class Appeal(models.Model):
+    """The author contests a restriction; another moderator than the first decides."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        UPHELD = "upheld", _("upheld: the comment was restored")
+        DISMISSED = "dismissed", _("dismissed: the decision stands")
+
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="appeals")
+    comment = models.ForeignKey(
+        Comment, verbose_name=_("comment"), on_delete=models.CASCADE, related_name="appeals"
+    )
+    text = models.TextField(_("text"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    # The restriction contested, and who made it (None: the classifier or the readers).
+    contested_event = models.ForeignKey(
+        ModerationEvent,
+        verbose_name=_("contested decision"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    contested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("contested decision by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        constraints = [
+            # One open appeal per comment (services.appeal_create answers 409 for a second).
+            models.UniqueConstraint(
+                fields=["comment"], condition=models.Q(status="open"), name="appeal_one_open_per_comment"
+            ),
+        ]
+        indexes = [
+            # selectors.transparency_report: appeals lodged in a period.
+            models.Index(fields=["site", "created_at"], name="appeal_site_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"appeal on #{self.comment_id} ({self.status})"
+
+
+class AuthorNote(models.Model):
+    """What a moderator wants the next one to know about an author, shown beside their comments."""
+
+    author = models.ForeignKey(
+        Author, verbose_name=_("author"), on_delete=models.CASCADE, related_name="notes"
+    )
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("moderator"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("note on an author")
+        verbose_name_plural = _("notes on authors")
+        # selectors.author_notes: an author's notes, newest first.
+        indexes = [models.Index(fields=["author", "-created_at"], name="authornote_author_created")]
+
+    def __str__(self) -> str:
+        return self.text[:60]

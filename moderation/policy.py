@@ -77,6 +77,7 @@ def decide(
     body: str = "",
     personal_data: str = "",
     name_flagged: bool = False,
+    new_author: bool = False,
 ) -> Verdict:
     """Rejections first (they hold in every mode), then holds, else publish.
 
@@ -94,6 +95,8 @@ def decide(
         return Verdict(HELD, reasons.PERSONAL_DATA, {"kinds": personal_data})
     if premoderated:
         return Verdict(HELD, reasons.PREMODERATION)
+    if new_author:  # the site's trust rule: a new author's first comments wait for a moderator
+        return Verdict(HELD, reasons.NEW_AUTHOR)
     if word := find_word(suspect_words, body):
         return Verdict(HELD, reasons.SUSPECT_WORD, {"word": word})
     if spam >= thresholds.spam_hold:

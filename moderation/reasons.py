@@ -29,6 +29,9 @@ SECOND_OPINION = "second_opinion"
 # Held for exposing someone's phone number, e-mail, IBAN or address (params: "kinds"); shown
 # with the moderators' own "personal data" label.
 PERSONAL_DATA = "personal_data"
+# The sites' trust rules (Site.premoderate_first_comments, Site.premoderate_reject_rate).
+NEW_AUTHOR = "new_author"
+REJECT_RATE = "reject_rate"
 
 # Codes whose params are a score and the threshold it reached.
 _SCORED = {
@@ -47,6 +50,8 @@ _PLAIN = {
     PREMODERATION: gettext_lazy("pre-moderation (article or author)"),
     CLEAN: gettext_lazy("nothing to hold"),
     DISPLAY_NAME: gettext_lazy("the display name (toxic or spam)"),
+    NEW_AUTHOR: gettext_lazy("a new author's first comments wait for a moderator"),
+    REJECT_RATE: gettext_lazy("too many of the author's recent comments were rejected"),
 }
 _WORDS = {
     BANNED_WORD: gettext_lazy("banned word: %(word)s"),

@@ -3,27 +3,32 @@
 import statistics
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from moderation.errors import NotFound
 from moderation.models import (
+    Appeal,
     Article,
     Author,
+    AuthorNote,
     Comment,
     ModerationEvent,
+    Notice,
     RejectReason,
     Report,
     Site,
     WebhookEndpoint,
 )
+from moderation.reason_codes import reason_code
 
 Status = Comment.Status
 
-QUEUES = ("held", "reported", "received", "published", "approved", "rejected")
+QUEUES = ("held", "reported", "received", "published", "approved", "rejected", "notices", "appeals")
 
 
 def first_by_sql(model, sql: str, *params):
@@ -115,6 +120,40 @@ def moderator_sites(user) -> QuerySet[Site]:
     return Site.objects.filter(moderators=user)
 
 
+def can_manage_sites(user) -> bool:
+    """Staff who may tune sites in the admin: superusers, and holders of manage_site or
+    change_site, for the sites they moderate only (managed_sites)."""
+    return bool(
+        user
+        and getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.is_staff
+        and (
+            user.is_superuser
+            or user.has_perm("moderation.manage_site")
+            or user.has_perm("moderation.change_site")
+        )
+    )
+
+
+def managed_sites(user) -> QuerySet[Site]:
+    """The sites ``user`` may tune: all for a superuser, their own for a site manager."""
+    if not can_manage_sites(user):
+        return Site.objects.none()
+    return moderator_sites(user)
+
+
+def site_moderators(user) -> QuerySet:
+    """The moderators of the sites ``user`` moderates: the admin's "moderator" filter offers
+    these and no one else (not another site's staff, not the superuser unless on a site)."""
+    return (
+        get_user_model()
+        .objects.filter(moderated_sites__in=moderator_sites(user))
+        .distinct()
+        .order_by("username")
+    )
+
+
 def in_queue(comments: QuerySet[Comment], queue: str) -> QuerySet[Comment]:
     """The comments of one queue: a status, or "reported" (visible with open reports).
 
@@ -125,6 +164,14 @@ def in_queue(comments: QuerySet[Comment], queue: str) -> QuerySet[Comment]:
         return comments.filter(status__in=Comment.VISIBLE, open_reports__gt=0)
     if queue == "received":  # waiting for either stage of the classifier
         return comments.filter(status__in=Comment.WAITING)
+    if queue == "notices":  # a notice of illegal content waits for a decision
+        return comments.filter(
+            Exists(Notice.objects.filter(comment=OuterRef("pk"), status=Notice.Status.OPEN))
+        )
+    if queue == "appeals":  # the author contests a restriction
+        return comments.filter(
+            Exists(Appeal.objects.filter(comment=OuterRef("pk"), status=Appeal.Status.OPEN))
+        )
     return comments.filter(status=queue)
 
 
@@ -141,7 +188,8 @@ def queue_counts(*, user) -> dict[str, int]:
     for row in base.values("status").annotate(n=Count("id")).order_by():
         queue = "received" if row["status"] == Status.SCREENING else row["status"]
         counts[queue] += row["n"]
-    counts["reported"] = in_queue(base, "reported").count()
+    for queue in ("reported", "notices", "appeals"):
+        counts[queue] = in_queue(base, queue).count()
     return counts
 
 
@@ -152,6 +200,10 @@ def comment_for_moderator(*, user, comment_id: int) -> Comment:
         .prefetch_related(
             Prefetch("classifications"),
             Prefetch("reports", queryset=Report.objects.order_by("created_at")),
+            Prefetch("notices", queryset=Notice.objects.order_by("received_at")),
+            Prefetch(
+                "appeals", queryset=Appeal.objects.select_related("contested_by").order_by("created_at")
+            ),
             Prefetch(
                 "events",
                 queryset=ModerationEvent.objects.select_related("moderator").order_by("created_at", "id"),
@@ -162,6 +214,39 @@ def comment_for_moderator(*, user, comment_id: int) -> Comment:
     if comment is None:
         raise NotFound(f"No comment {comment_id}.")
     return comment
+
+
+def comments_by_new_authors(comments: list[Comment]) -> set[int]:
+    """The ones among these comments posted within their author's first N (N: the site's rule)."""
+    ruled = {c.pk: c.site.premoderate_first_comments for c in comments if c.site.premoderate_first_comments}
+    if not ruled:
+        return set()
+    earlier = (
+        Comment.objects.filter(author=OuterRef("author_id"), pk__lt=OuterRef("pk"))
+        .order_by()
+        .values("author")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    rows = (
+        Comment.objects.filter(pk__in=list(ruled))
+        .annotate(earlier=Coalesce(Subquery(earlier), 0))
+        .values_list("pk", "earlier")
+    )
+    return {pk for pk, n in rows if n < ruled[pk]}
+
+
+def author_for_moderator(*, user, author_id: int) -> Author:
+    author = Author.objects.filter(pk=author_id, site__in=moderator_sites(user)).first()
+    if author is None:
+        raise NotFound(f"No author {author_id}.")
+    return author
+
+
+def author_notes(*, author: Author, limit: int = 20) -> list:
+    return list(
+        AuthorNote.objects.filter(author=author).select_related("moderator").order_by("-created_at")[:limit]
+    )
 
 
 def author_recent_comments(
@@ -274,3 +359,104 @@ def decision_labels() -> Iterator[tuple[str, str, int | None, int | None]]:
 
 def webhook_endpoints_for_site(*, site: Site) -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.filter(site=site).order_by("id")
+
+
+def transparency_report(*, user, date_from, date_to) -> dict:
+    """What the DSA asks a host to publish (art. 15, 24), per site, over [date_from, date_to].
+
+    Notices by ground and outcome; restrictions (holds and rejections) by reason and by who
+    made them (automated: the classifier, the readers, the trust rules; human: moderators);
+    moderators' approvals; median time from a comment's arrival to a moderator's decision and
+    from a notice to its decision; appeals by outcome, reversals being the upheld ones.
+    """
+    start = timezone.make_aware(datetime.combine(date_from, time.min))
+    end = timezone.make_aware(datetime.combine(date_to + timedelta(days=1), time.min))
+    sites = list(moderator_sites(user).order_by("name"))
+    report = {"from": date_from.isoformat(), "to": date_to.isoformat(), "sites": []}
+    for site in sites:
+        report["sites"].append(_site_transparency(site, start, end))
+    return report
+
+
+def _median_seconds(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def _site_transparency(site: Site, start, end) -> dict:
+    notices = Notice.objects.filter(site=site, received_at__gte=start, received_at__lt=end)
+    by_ground = {ground: dict.fromkeys(Notice.Status.values, 0) for ground in Notice.Ground.values}
+    for row in notices.values("ground", "status").annotate(n=Count("id")).order_by():
+        by_ground[row["ground"]][row["status"]] = row["n"]
+    decided_notices = notices.filter(decided_at__isnull=False).values_list("received_at", "decided_at")
+    notice_waits = [(decided - received).total_seconds() for received, decided in decided_notices]
+    events = ModerationEvent.objects.filter(comment__site=site, created_at__gte=start, created_at__lt=end)
+    # A move into held or rejected; a confirmation on appeal (rejected -> rejected) is not a new one.
+    restrictions = events.filter(to_status__in=[Status.HELD, Status.REJECTED]).exclude(
+        from_status=F("to_status")
+    )
+    by_reason: dict[str, dict[str, int]] = defaultdict(lambda: {"automated": 0, "human": 0})
+    totals = {"automated": 0, "human": 0}
+    per_status = {Status.HELD: 0, Status.REJECTED: 0}
+    for actor, reason, to_status in restrictions.values_list("actor", "reason", "to_status").iterator():
+        who = "human" if actor == ModerationEvent.Actor.MODERATOR else "automated"
+        by_reason[reason_code(reason)][who] += 1
+        totals[who] += 1
+        per_status[to_status] += 1
+    moderator_decisions = events.filter(
+        actor=ModerationEvent.Actor.MODERATOR,
+        action__in=[ModerationEvent.Action.APPROVE, ModerationEvent.Action.REJECT],
+    )
+    decision_waits = [
+        (decided - arrived).total_seconds()
+        for decided, arrived in moderator_decisions.values_list("created_at", "comment__created_at")[:100000]
+    ]
+    appeals = Appeal.objects.filter(site=site, created_at__gte=start, created_at__lt=end)
+    appeal_counts = dict.fromkeys(Appeal.Status.values, 0)
+    for row in appeals.values("status").annotate(n=Count("id")).order_by():
+        appeal_counts[row["status"]] = row["n"]
+    return {
+        "site_id": site.pk,
+        "site": site.name,
+        "notices": {"total": notices.count(), "by_ground": by_ground},
+        "notices_median_time_to_decision_seconds": _median_seconds(notice_waits),
+        "restrictions": {
+            "total": totals["automated"] + totals["human"],
+            "held": per_status[Status.HELD],
+            "rejected": per_status[Status.REJECTED],
+            **totals,
+            "by_reason": dict(sorted(by_reason.items())),
+        },
+        "moderator_approvals": moderator_decisions.filter(action=ModerationEvent.Action.APPROVE).count(),
+        "moderator_rejections": moderator_decisions.filter(action=ModerationEvent.Action.REJECT).count(),
+        "median_time_to_decision_seconds": _median_seconds(decision_waits),
+        "appeals": {
+            "total": sum(appeal_counts.values()),
+            **appeal_counts,
+            "reversals": appeal_counts[Appeal.Status.UPHELD],
+        },
+    }
+
+
+TRANSPARENCY_CSV_COLUMNS = ("site", "section", "key", "outcome", "count")
+
+
+def transparency_rows(report: dict) -> Iterator[tuple]:
+    """The report as flat rows (site, section, key, outcome, value) for a CSV."""
+    for site in report["sites"]:
+        name = site["site"]
+        for ground, outcomes in site["notices"]["by_ground"].items():
+            for outcome, n in outcomes.items():
+                yield name, "notices", ground, outcome, n
+        median = site["notices_median_time_to_decision_seconds"]
+        yield name, "notices", "median_time_to_decision_seconds", "", median
+        for reason, who in site["restrictions"]["by_reason"].items():
+            for kind, n in who.items():
+                yield name, "restrictions", reason, kind, n
+        for key in ("held", "rejected", "automated", "human", "total"):
+            yield name, "restrictions", key, "", site["restrictions"][key]
+        yield name, "decisions", "moderator_approvals", "", site["moderator_approvals"]
+        yield name, "decisions", "moderator_rejections", "", site["moderator_rejections"]
+        median = site["median_time_to_decision_seconds"]
+        yield name, "decisions", "median_time_to_decision_seconds", "", median
+        for key in ("total", *Appeal.Status.values, "reversals"):
+            yield name, "appeals", key, "", site["appeals"][key]

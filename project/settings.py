@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from project.files import private_dir, private_file, write_private
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -64,8 +66,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-VAR_DIR = Path(env_str("VIGIE_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Holds the secret key, the SQLite file, the broker's messages: its owner's only (0700).
+VAR_DIR = private_dir(Path(env_str("VIGIE_VAR_DIR", str(BASE_DIR / "var"))))
 
 
 def _secret_key() -> str:
@@ -75,8 +77,7 @@ def _secret_key() -> str:
         return configured
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+        write_private(key_file, secrets.token_urlsafe(50))
     return key_file.read_text().strip()
 
 
@@ -84,6 +85,27 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("VIGIE_DEBUG", False)
 ALLOWED_HOSTS = env_list("VIGIE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("VIGIE_CSRF_TRUSTED_ORIGINS", [])
+# Behind a reverse proxy (moderation/proxy.py): the client's address from X-Forwarded-For.
+VIGIE_TRUSTED_PROXY = env_bool("VIGIE_TRUSTED_PROXY", False)
+VIGIE_TRUSTED_PROXY_NETWORKS = env_list("VIGIE_TRUSTED_PROXY_NETWORKS", [])
+if VIGIE_TRUSTED_PROXY:
+    # The proxy says whether the client came over HTTPS: request.is_secure() (CSRF's origin
+    # check, `next` links) follows it. Not USE_X_FORWARDED_HOST: the proxy passes Host on
+    # itself (nginx: proxy_set_header Host $host), and a header the client may also send
+    # should not decide the host of the links we write.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Served over HTTPS only: HSTS, cookies sent over HTTPS only, plain HTTP redirected (but not
+# /healthz, which an orchestrator asks over plain HTTP on the private network).
+VIGIE_HTTPS = env_bool("VIGIE_HTTPS", False)
+if VIGIE_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("VIGIE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading is a promise to browsers' built-in lists, hard to take back: the operator's.
+    SECURE_HSTS_PRELOAD = env_bool("VIGIE_HSTS_PRELOAD", False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -96,6 +118,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "axes",
     "moderation",
 ]
 
@@ -111,6 +134,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -137,7 +168,8 @@ def _databases() -> dict:
     if url is None:
         db = {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(VAR_DIR / "vigie.sqlite3"),
+            # Created 0600 before SQLite opens it (SQLite would use the umask's mode).
+            "NAME": str(private_file(VAR_DIR / "vigie.sqlite3")),
             # The web process and the worker write to one file: WAL lets readers go on
             # during a write, IMMEDIATE takes the write lock up front instead of failing
             # with "database is locked" half-way through a transaction.
@@ -164,6 +196,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# --- login lockout (django-axes) ---------------------------------------------------------
+# Failed admin logins are counted in the database (embedded and production alike: no
+# cache to lose, and every web process counts together). A username, or an address, with
+# this many failures in a row is refused until the cool-off has passed since the last one;
+# a success resets the count. `manage.py axes_reset` (or axes_reset_username NAME) unlocks.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("VIGIE_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("VIGIE_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "moderation.proxy.client_ip"
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = env_str("VIGIE_LANGUAGE_CODE", "fr")
 LANGUAGES = [("fr", "Français"), ("en", "English")]
@@ -348,6 +393,12 @@ VIGIE_WEBHOOK_ALLOW_PRIVATE = env_bool("VIGIE_WEBHOOK_ALLOW_PRIVATE", False)
 VIGIE_WEBHOOK_TIMEOUT = env_int("VIGIE_WEBHOOK_TIMEOUT", 5, minimum=1)
 VIGIE_WEBHOOK_RETRY_HOURS = env_int("VIGIE_WEBHOOK_RETRY_HOURS", 24, minimum=1)
 VIGIE_WEBHOOKS_PER_SITE = env_int("VIGIE_WEBHOOKS_PER_SITE", 10, minimum=1)
+# The reader's demo page at /demo/ (`manage.py serve` turns it on). It calls the site API in
+# process, or over HTTP at VIGIE_DEMO_API_BASE (e.g. http://127.0.0.1:8000/api/v1) if set.
+VIGIE_DEMO = env_bool("VIGIE_DEMO", False)
+VIGIE_DEMO_API_BASE = env_str("VIGIE_DEMO_API_BASE")
+if VIGIE_DEMO_API_BASE and not VIGIE_DEMO_API_BASE.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"VIGIE_DEMO_API_BASE must be an http(s) URL, got {VIGIE_DEMO_API_BASE!r}")
 
 LOGGING = {
     "version": 1,
@@ -355,7 +406,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("VIGIE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per login otherwise; failures and lockouts are still logged (WARNING).
+        "axes": {"level": "WARNING"},
+    },
 }
 
 if not DEBUG:

@@ -1,22 +1,28 @@
+from django.conf import settings
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from moderation.admin import dashboard_view
+from moderation.admin import dashboard_view, transparency_view
 from moderation.api.errors import error_body
 from moderation.health import healthz
 
 urlpatterns = [
     # Before the admin's own URLs, which would read "dashboard" as a model name.
     path("admin/moderation/dashboard/", admin.site.admin_view(dashboard_view), name="vigie-dashboard"),
+    path(
+        "admin/moderation/transparency/", admin.site.admin_view(transparency_view), name="vigie-transparency"
+    ),
     path("admin/", admin.site.urls),
-    path("demo/", include("moderation.demo.urls")),
     path("api/v1/", include("moderation.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("healthz", healthz, name="healthz"),
 ]
+if settings.VIGIE_DEMO:
+    # A page for trying Vigie out (`manage.py serve` sets VIGIE_DEMO=1), not for production.
+    urlpatterns.append(path("demo/", include("moderation.demo.urls")))
 
 
 def _json_error(status: int, code: str, message: str):

@@ -49,3 +49,6 @@ os.environ.pop("REDIS_URL", None)
 os.environ.setdefault("VIGIE_VAR_DIR", os.path.join(os.getcwd(), "var", "test"))
 # Test receivers listen on 127.0.0.1; the refusal of private addresses is tested with it off.
 os.environ.setdefault("VIGIE_WEBHOOK_ALLOW_PRIVATE", "1")
+# The demo page is mounted only with VIGIE_DEMO=1 (serve sets it); its tests need it, and a
+# test turns it off to see it gone.
+os.environ.setdefault("VIGIE_DEMO", "1")

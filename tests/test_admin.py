@@ -59,7 +59,10 @@ def test_it_shows_the_queues_with_their_counts(modo, queue):
 
     assert response.status_code == 200
     counts = {q["key"]: q["count"] for q in response.context["vigie_queues"]}
-    assert counts == {"held": 3, "reported": 0, "received": 0, "published": 1, "approved": 0, "rejected": 0}
+    assert counts == {
+        "held": 3, "reported": 0, "received": 0, "published": 1,
+        "approved": 0, "rejected": 0, "notices": 0, "appeals": 0,
+    }  # fmt: skip
     assert b'data-queue="held"' in response.content
 
 

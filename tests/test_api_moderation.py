@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.http import HttpRequest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -225,7 +226,8 @@ def test_a_moderator_can_use_a_token(held, moderator):
 
 def test_session_writes_need_the_csrf_token(held, moderator):
     client = APIClient(enforce_csrf_checks=True)
-    client.login(username="modo", password="modo-pass-1234")
+    # django-axes needs the request to count a login (Client.login does not pass one).
+    client.login(request=HttpRequest(), username="modo", password="modo-pass-1234")
     response = client.post(f"/api/v1/moderation/comments/{held.pk}/approve", {}, format="json")
     assert_error(response, 403)
     held.refresh_from_db()

@@ -3,6 +3,7 @@
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from moderation.management.commands.serve import DEMO_MODERATOR, demo_credentials
@@ -35,3 +36,13 @@ def test_the_demo_credentials_renew_the_key_and_keep_the_login(db, settings, tmp
     assert password == same_password
     assert site.moderators.filter(username=DEMO_MODERATOR, is_staff=True).exists()
     assert (tmp_path / "demo-site-key").read_text() == second_key
+
+
+def test_the_demo_moderator_may_tune_the_demo_site(db, settings, tmp_path, client):
+    """Failed before the fix: the printed login could not open its own site in the admin."""
+    settings.VAR_DIR = tmp_path
+    site, _, _ = demo_credentials()
+    user = User.objects.get(username=DEMO_MODERATOR)
+    assert user.has_perm("moderation.manage_site") and user.has_perm("moderation.moderate_comment")
+    client.force_login(user)
+    assert client.get(f"/admin/moderation/site/{site.pk}/change/").status_code == 200

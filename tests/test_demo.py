@@ -1,48 +1,39 @@
-"""The reader's demo page (/demo/): the newsroom's server, which talks to Vigie only over HTTP.
+"""The reader's demo page (/demo/): the newsroom's server, which talks to Vigie's site API.
 
-The HTTP edge (``call_vigie``) is routed into Vigie's real API through DRF's test client, so
-these tests cover the demo and the API together without a server; test_browser.py runs the
-same page against a real gunicorn.
+By default the demo calls the API's views in process (no socket), so these tests cover the
+demo and the API together; with VIGIE_DEMO_API_BASE it calls that base over HTTP (tested
+against a recording server); test_browser.py runs the page against a real gunicorn.
 """
 
+import importlib
 import json
 import threading
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
-from rest_framework.test import APIClient
+from django.urls import clear_url_caches
 
 from moderation import services
 from moderation.demo import views
 from moderation.models import Article, Comment, Report
-from tests.conftest import free_port, set_status
+from tests.conftest import free_port, set_status, stack_env, start_web, stop
 
 
 @pytest.fixture
-def vigie_calls(monkeypatch, site_key):
-    """Every call the demo makes to Vigie, served by the real API in-process."""
+def vigie_calls(monkeypatch, settings, site_key):
+    """Every call the demo makes to Vigie (method, path, key), answered by the API in process."""
     monkeypatch.setenv("VIGIE_DEMO_SITE_KEY", site_key)
-    monkeypatch.delenv("VIGIE_DEMO_API_BASE", raising=False)
+    settings.VIGIE_DEMO_API_BASE = None
     monkeypatch.setattr(views, "_declared", set())
-    api = APIClient()
     calls = []
+    real = views.call_vigie
 
-    def call(method, url, *, key, payload=None, headers=None):
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        calls.append((method, url, key))
-        extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in (headers or {}).items()}
-        response = api.generic(
-            method,
-            path,
-            data=json.dumps(payload) if payload is not None else "",
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Api-Key {key}",
-            **extra,
-        )
-        return response.status_code, response.json()
+    def call(method, path, *, key, payload=None, headers=None):
+        calls.append((method, path, key))
+        return real(method, path, key=key, payload=payload, headers=headers)
 
     monkeypatch.setattr(views, "call_vigie", call)
     return calls
@@ -74,7 +65,7 @@ def test_it_shows_the_article_and_declares_it_to_vigie(client, site, site_key, v
     assert views.ARTICLE["title"].replace("'", "&#x27;") in html
     assert site_key not in html
     assert Article.objects.filter(site=site, external_id=views.ARTICLE_ID, language="fr").exists()
-    assert vigie_calls[0][:2] == ("PUT", f"http://testserver/api/v1/articles/{views.ARTICLE_ID}")
+    assert vigie_calls[0] == ("PUT", f"/articles/{views.ARTICLE_ID}", site_key)
     assert views.READER_COOKIE in response.cookies
 
 
@@ -217,13 +208,17 @@ class _Recorder(BaseHTTPRequestHandler):
     seen: list = []
 
     def do_POST(self):  # noqa: N802 - http.server's naming
-        length = int(self.headers["Content-Length"])
-        self.seen.append((self.path, self.headers["Authorization"], json.loads(self.rfile.read(length))))
+        length = int(self.headers.get("Content-Length") or 0)
+        self.seen.append(
+            (self.path, self.headers["Authorization"], json.loads(self.rfile.read(length) or b"{}"))
+        )
         body = json.dumps({"error": {"code": "conflict", "message": "déjà"}}).encode()
         self.send_response(409)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         self.wfile.write(body)
+
+    do_GET = do_PUT = do_POST  # noqa: N815
 
     def log_message(self, *args):
         pass
@@ -235,7 +230,7 @@ def test_it_calls_vigie_over_http_with_the_site_key():
     thread.start()
     try:
         base = f"http://127.0.0.1:{server.server_port}/api/v1"
-        status, body = views.call_vigie(
+        status, body = views.http_call(
             "POST", base + "/comments/3/reports", key="vg_k", payload={"reason": "x"}
         )
     finally:
@@ -245,7 +240,94 @@ def test_it_calls_vigie_over_http_with_the_site_key():
 
 
 def test_it_answers_503_when_vigie_is_unreachable():
-    status, body = views.call_vigie("GET", f"http://127.0.0.1:{free_port()}/api/v1/comments/1", key="k")
+    status, body = views.http_call("GET", f"http://127.0.0.1:{free_port()}/api/v1/comments/1", key="k")
 
     assert status == 503
     assert body["error"]["code"] == "unavailable"
+
+
+@pytest.fixture
+def recorder():
+    """A listener on 127.0.0.1 that records what it is sent (and answers 409)."""
+    _Recorder.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port
+    server.shutdown()
+    server.server_close()
+
+
+def test_it_calls_the_configured_base_over_http(client, settings, site_key, monkeypatch, recorder, db):
+    monkeypatch.setenv("VIGIE_DEMO_SITE_KEY", site_key)
+    settings.VIGIE_DEMO_API_BASE = f"http://127.0.0.1:{recorder}/api/v1/"
+
+    response = client.post("/demo/comments/3/report", {"reason": "spam"}, content_type="application/json")
+
+    assert response.status_code == 200  # Vigie (the recorder) said 409: already reported
+    assert _Recorder.seen == [
+        ("/api/v1/comments/3/reports", f"Api-Key {site_key}", {"reason": "spam", "anonymous": True})
+    ]
+
+
+def test_a_forged_host_never_makes_vigie_send_the_key_anywhere(client, settings, vigie_calls, site, recorder):
+    """Failed before the fix: the demo called http://<Host>/api/v1 with the site key."""
+    settings.ALLOWED_HOSTS = ["*"]
+    forged = {"HTTP_HOST": f"127.0.0.1:{recorder}"}
+
+    page = client.get("/demo/", **forged)
+    posted = client.post(
+        "/demo/comments", {"name": "C", "body": "Bonjour."}, content_type="application/json", **forged
+    )
+    listed = client.get("/demo/comments", **forged)
+
+    assert (page.status_code, posted.status_code, listed.status_code) == (200, 202, 200)
+    assert _Recorder.seen == []
+    assert Comment.objects.get(pk=posted.json()["id"]).site == site
+
+
+@pytest.fixture
+def demo_unmounted(settings):
+    import project.urls
+
+    settings.VIGIE_DEMO = False
+    importlib.reload(project.urls)
+    clear_url_caches()
+    yield
+    settings.VIGIE_DEMO = True
+    importlib.reload(project.urls)
+    clear_url_caches()
+
+
+def test_there_is_no_demo_without_vigie_demo(client, demo_unmounted, vigie_calls):
+    """Failed before the fix: /demo/ was always mounted."""
+    for path in ("/demo/", "/demo/comments"):
+        assert client.get(path).status_code == 404
+    assert client.post("/demo/comments", {"body": "x"}, content_type="application/json").status_code == 404
+    assert vigie_calls == []
+
+
+@pytest.mark.slow
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_four_readers_at_once_do_not_deadlock_one_sync_worker(postgres, queue_url, site_key, tmp_path):
+    """Failed before the fix: each request waited on a call back into the only worker (503s)."""
+    env = stack_env(queue_url, VIGIE_DEMO="1", VIGIE_DEMO_SITE_KEY=site_key)
+    env.pop("VIGIE_DEMO_API_BASE", None)
+    port = free_port()
+    web = start_web(env, port=port, log_dir=tmp_path, workers=1)  # one sync worker, the default class
+    base = f"http://127.0.0.1:{port}/demo/"
+
+    def read(_):
+        with urllib.request.urlopen(base + "comments", timeout=30) as response:  # noqa: S310 - local
+            return response.status, json.loads(response.read())
+
+    try:
+        with urllib.request.urlopen(base, timeout=30) as response:  # noqa: S310 - local
+            assert response.status == 200
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(read, range(4)))
+    finally:
+        stop(web)
+    assert [status for status, _ in answers] == [200] * 4
+    assert all(body["comments"] == [] for _, body in answers)

@@ -94,3 +94,67 @@ def test_no_operation_answers_a_server_error_or_breaks_the_schema(world):
         ran += 1
     assert ran >= 12, f"only {ran} operations in the schema"
     assert not failures, "\n\n".join(f"{label}:\n{error}" for label, error in failures.items())
+
+
+# --- the admin's POST views and the demo: not in the OpenAPI schema, fuzzed directly -------------
+
+TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=300)
+ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+FUZZ = settings(
+    max_examples=60,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+def test_the_admins_decision_and_author_views_never_answer_a_server_error(client, moderator, make_comment):
+    client.force_login(moderator)
+    held = set_status(make_comment("retenu"), Comment.Status.HELD)
+
+    @FUZZ
+    @given(
+        form=st.dictionaries(st.sampled_from(["action", "reason", "note", "next"]), TEXT, max_size=4),
+        action=st.sampled_from(["ban", "premoderate", "restore", "x"]),
+    )
+    def run(form, action):
+        for path in (
+            f"/admin/moderation/comment/{held.pk}/decide/",
+            f"/admin/moderation/comment/author/{held.author_id}/{action}/",
+        ):
+            response = client.post(path, form)
+            assert response.status_code < 500, (path, form, response.content[:500])
+        set_status(held, Comment.Status.HELD)
+
+    run()
+
+
+def test_the_demo_never_answers_a_server_error(client, site_key, make_comment, monkeypatch):
+    monkeypatch.setenv("VIGIE_DEMO", "1")
+    monkeypatch.setenv("VIGIE_DEMO_SITE_KEY", site_key)
+    published = set_status(make_comment(), Comment.Status.PUBLISHED)
+    assert client.get("/demo/").status_code == 200
+
+    @FUZZ
+    @given(
+        body=ANY_JSON | st.dictionaries(st.sampled_from(["name", "body", "parent_id", "reason"]), ANY_JSON),
+        raw=st.binary(max_size=200),
+        use_raw=st.booleans(),
+    )
+    def run(body, raw, use_raw):
+        import json
+
+        data = raw if use_raw else json.dumps(body)
+        for path in ("/demo/comments", f"/demo/comments/{published.pk}/report"):
+            response = client.post(path, data, content_type="application/json")
+            assert response.status_code < 500, (path, data, response.content[:500])
+            assert set(response.json()) <= {"id", "status", "visible", "reported", "message", "error"}
+
+    run()
+    for cursor in ("", "x", "cD1hYmM=", "\x00"):
+        assert client.get("/demo/comments", {"cursor": cursor}).status_code < 500

@@ -209,3 +209,97 @@ def test_the_admin_login_needs_the_csrf_token(db, moderator):
     response = client.post("/admin/login/", {"username": "modo", "password": "modo-pass-1234"})
     assert response.status_code == 403
     assert "_auth_user_id" not in client.session
+
+
+# --- inputs that used to answer 500 (issue 13, item 5) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "cD1hYmM=",  # base64 of "p=abc": a position that is not an id
+        "cD0lMDA=",  # "p=%00": a NUL position
+        "bz0tMSZwPTE=",  # "o=-1&p=1": a negative offset
+        "bz05OTk5OTk5OTk5OTk5OTk5OTk5OTk=",  # an offset no page can reach
+        "cD05OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk=",  # a position above 2^63
+        "%%%",
+    ],
+)
+def test_a_tampered_cursor_is_never_a_500(site_api, moderator_api, make_comment, cursor):
+    set_status(make_comment(), S.PUBLISHED)
+    set_status(make_comment("retenu", author="r2"), S.HELD)
+    for api, path in (
+        (site_api, COMMENTS),
+        (moderator_api, "/api/v1/moderation/comments?queue=held"),
+        (moderator_api, "/api/v1/moderation/comments?queue=held&ordering=oldest"),
+    ):
+        separator = "&" if "?" in path else "?"
+        response = api.get(f"{path}{separator}cursor={cursor}")
+        # An empty page for a cursor past the end is fine too; a 4xx is in the error shape.
+        assert response.status_code in (200, 404), (path, response.content)
+        if response.status_code == 404:
+            assert_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "１０", " 5", "5.0", "-1", "0", "9" * 30])
+def test_a_number_parameter_that_is_not_ascii_digits_is_a_400(site_api, moderator_api, article, value):
+    assert_error(site_api.get(COMMENTS, {"page_size": value}), 400)
+    assert_error(moderator_api.get("/api/v1/moderation/comments", {"queue": "held", "page_size": value}), 400)
+    assert_error(moderator_api.get("/api/v1/moderation/stats", {"days": value}), 400)
+
+
+@pytest.mark.parametrize("value", ["²", str(2**63), str(2**64 + 1), "-" + str(2**63 + 1)])
+def test_an_id_filter_out_of_range_is_a_400(moderator_api, make_comment, value):
+    set_status(make_comment("retenu"), S.HELD)
+    for name in ("author", "site"):
+        response = moderator_api.get("/api/v1/moderation/comments", {"queue": "held", name: value})
+        assert_error(response, 400)
+    assert_error(moderator_api.get("/api/v1/moderation/stats", {"site": value}), 400)
+
+
+@pytest.fixture
+def admin_modo(client, moderator):
+    client.force_login(moderator)
+    return client
+
+
+def test_a_nul_in_the_admins_decision_note_is_a_400_and_decides_nothing(admin_modo, held_comment):
+    response = admin_modo.post(
+        f"/admin/moderation/comment/{held_comment.pk}/decide/", {"action": "approve", "note": "a\x00b"}
+    )
+    assert_error(response, 400, "invalid")
+    held_comment.refresh_from_db()
+    assert held_comment.status == S.HELD
+
+
+def test_a_nul_in_an_author_actions_reason_is_a_400_and_changes_nothing(
+    admin_modo, moderator_api, held_comment
+):
+    response = admin_modo.post(
+        f"/admin/moderation/comment/author/{held_comment.author_id}/ban/", {"reason": "spam\x00"}
+    )
+    assert_error(response, 400, "invalid")
+    api = moderator_api.post(
+        f"/api/v1/moderation/authors/{held_comment.author_id}/ban", {"reason": "spam\x00"}, format="json"
+    )
+    assert_error(api, 400, "invalid")
+    assert Author.objects.get(pk=held_comment.author_id).status == Author.Status.NORMAL
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"name": "C", "body": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+        b'{"reason": ' + b'{"a": ' * 5_000 + b"1" + b"}" * 5_001,
+    ],
+)
+def test_nested_json_posted_to_the_demo_is_a_400_in_the_error_shape(
+    client, site_key, make_comment, raw, monkeypatch
+):
+    monkeypatch.setenv("VIGIE_DEMO_SITE_KEY", site_key)
+    published = set_status(make_comment(), S.PUBLISHED)
+    client.get("/demo/")
+    for path in ("/demo/comments", f"/demo/comments/{published.pk}/report"):
+        response = client.post(path, raw, content_type="application/json")
+        assert_error(response, 400)
+    assert Comment.objects.count() == 1

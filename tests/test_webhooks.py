@@ -647,3 +647,35 @@ def test_the_admin_enables_an_endpoint_again(modo, site, endpoint_and_secret):
     assert response.status_code == 302
     endpoint.refresh_from_db()
     assert (endpoint.disabled_at, endpoint.failing_since) == (None, None)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_workers_batch_of_verdicts_reaches_the_receiver_event_by_event(
+    postgres, queue_url, httpserver, site, article, tmp_path
+):
+    from tests.conftest import stack_env, start_worker, stop, wait_until
+    from tests.test_faults import send_classify, store_received, wait_ready
+    from tests.tiny_model import write_tiny_model
+
+    receiver = Receiver(httpserver)
+    _, secret = services.webhook_endpoint_create(site=site, url=receiver.url, events=EVENTS)
+    comments = [
+        store_received(site, article, body=f"Merci pour l'article {i}.", author=f"r{i}") for i in range(3)
+    ]
+    env = stack_env(queue_url, VIGIE_MODEL_PATH=write_tiny_model(tmp_path / "model"))
+    worker = start_worker(env, name="batch", log_dir=tmp_path)  # no beat: no sweep to make up for a loss
+    try:
+        wait_ready(tmp_path / "batch.log")
+        send_classify(queue_url, comments[0].pk)  # one task: the claim takes the three waiting
+        wait_until(lambda: len(receiver.calls) >= 3, timeout=60, message="three events")
+        time.sleep(2)  # nothing more comes
+    finally:
+        stop(worker)
+    payloads = [Webhook(secret).verify(body, headers) for headers, body in receiver.calls]
+    assert sorted(p["data"]["comment_id"] for p in payloads) == [c.pk for c in comments]
+    assert {p["type"] for p in payloads} == {"comment.published"}
+    assert not WebhookEventBatch.objects.exists()
+    assert (
+        "expand_webhook_batch[" in (tmp_path / "batch.log").read_text()
+    )  # the batch path, run by the worker

@@ -9,5 +9,14 @@ One module per page or model: ``comments`` (the workbench), ``dashboard`` and ``
 the labels and the site scoping they share, ``highlight`` the highlighted body.
 """
 
-from moderation.admin import authors, comments, events, reporters, sites, webhooks  # noqa: F401 - registers the admins
+from moderation.admin import (  # noqa: F401 - registers the admins
+    authors,
+    comments,
+    compliance,
+    events,
+    reporters,
+    sites,
+    webhooks,
+)
 from moderation.admin.dashboard import dashboard_view  # noqa: F401 - project.urls mounts it
+from moderation.admin.transparency import transparency_view  # noqa: F401 - project.urls mounts it

@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from moderation import selectors, services
-from moderation.admin.common import ModeratedSitesMixin, shown, shown_all, titled
+from moderation.admin.common import ModeratedSitesMixin, shown, shown_all, site_filter, titled
 from moderation.errors import VigieError
 from moderation.models import (
     Author,
@@ -21,7 +21,7 @@ class AuthorAdmin(ModeratedSitesMixin, admin.ModelAdmin):
         shown("name"),
         *shown_all("external_id", "site", "status", "approved_count", "rejected_count", "created_at"),
     ]
-    list_filter = [titled("status"), titled("site")]
+    list_filter = [titled("status"), site_filter("site")]
     search_fields = ["name", "external_id"]
     readonly_fields = [
         *shown_all("site", "external_id", "name", "status", "approved_count", "rejected_count", "created_at"),

@@ -22,10 +22,12 @@ from moderation.admin.common import (  # noqa: F401
     score_column,
     shown,
     shown_all,
+    site_filter,
     titled,
 )
 from moderation.admin.highlight import highlight, latest_classification
-from moderation.errors import NotFound, VigieError
+from moderation.api.errors import json_error
+from moderation.errors import Forbidden, NotFound, VigieError
 from moderation.models import (
     Classification,
     Comment,
@@ -57,6 +59,19 @@ class QueueFilter(admin.SimpleListFilter):
         if self.value() in QUEUE_LABELS:
             return selectors.in_queue(queryset, self.value())
         return queryset
+
+
+def _refuse_nul(request, *names: str):
+    """PostgreSQL refuses a NUL in text (a DataError, a 500): a form that sends one is refused.
+
+    No browser types one; only a forged request does, so a 400 in the API's shape is enough.
+    """
+    bad = {
+        name: ["NUL characters are not allowed."] for name in names if "\x00" in request.POST.get(name, "")
+    }
+    if bad:
+        return json_error(400, "invalid", "The form is not valid.", bad)
+    return None
 
 
 class ClassificationInline(ReadOnlyInline):
@@ -153,7 +168,7 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
     list_filter = [
         QueueFilter,
         titled("status"),
-        titled("site"),
+        site_filter("site"),
         titled("language"),
         titled("article__moderation_mode"),
     ]
@@ -252,6 +267,11 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
                 name="moderation_comment_dismiss_reports",
             ),
             path(
+                "author/<int:author_id>/note/",
+                view(self.author_note_view),
+                name="moderation_comment_author_note",
+            ),
+            path(
                 "author/<int:author_id>/<str:action>/",
                 view(self.author_view),
                 name="moderation_comment_author",
@@ -288,7 +308,11 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
             "vigie_can_reject": can_reject,
             "vigie_reject_reasons": RejectReason.choices,
             "vigie_reports": list(comment.reports.order_by("created_at")),
+            "vigie_notices": list(comment.notices.order_by("received_at")),
+            "vigie_appeals": list(comment.appeals.select_related("contested_by").order_by("created_at")),
+            "vigie_statement": services.statement_for(comment),
             "vigie_history": selectors.author_recent_comments(author=author, exclude_id=comment.pk, limit=8),
+            "vigie_author_notes": selectors.author_notes(author=author, limit=10),
             "vigie_author_actions": [
                 (action, label)
                 for action, label in AUTHOR_ACTION_BUTTONS.items()
@@ -311,6 +335,8 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         self._require_moderator(request)
+        if refused := _refuse_nul(request, "note", "reason"):
+            return refused
         action, reason = request.POST.get("action"), request.POST.get("reason", "")
         if action not in ("approve", "reject") or (action == "reject" and reason not in RejectReason.values):
             messages.error(request, gettext("Choose approve, or reject with a reason."))
@@ -325,6 +351,11 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
             )
         except NotFound:
             raise Http404(gettext("No such comment.")) from None
+        except Forbidden:
+            # The same refusal as the API's 403: an appeal goes to another moderator.
+            raise PermissionDenied(
+                gettext("You made the decision under appeal: another moderator decides.")
+            ) from None
         except VigieError as exc:
             messages.error(request, exc.message)
             return HttpResponseRedirect(reverse("admin:moderation_comment_change", args=[comment_id]))
@@ -371,6 +402,25 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
             return reverse("admin:moderation_comment_change", args=[following])
         return reverse("admin:moderation_comment_changelist") + "?queue=held"
 
+    def author_note_view(self, request, author_id: int):
+        """A note on the author for the next moderator, then back to the comment."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        self._require_moderator(request)
+        text = request.POST.get("text", "").strip()[:2000]
+        next_url = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+            next_url = reverse("admin:moderation_author_change", args=[author_id])
+        if not text:
+            messages.error(request, gettext("The note is empty."))
+            return HttpResponseRedirect(next_url)
+        try:
+            services.author_note_add(author_id=author_id, moderator=request.user, text=text)
+        except NotFound:
+            raise Http404(gettext("No such author.")) from None
+        messages.success(request, gettext("Note added."))
+        return HttpResponseRedirect(next_url)
+
     def author_view(self, request, author_id: int, action: str):
         """Ban, pre-moderate or restore a comment's author, then back where the moderator was."""
         if request.method != "POST":
@@ -378,6 +428,8 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
         self._require_moderator(request)
         if action not in services.AUTHOR_ACTIONS:
             raise Http404
+        if refused := _refuse_nul(request, "reason"):
+            return refused
         try:
             author = services.author_set_status(
                 author_id=author_id,

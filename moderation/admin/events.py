@@ -5,7 +5,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from moderation import reasons
-from moderation.admin.common import TitledListMixin, shown_all, titled
+from moderation.admin.common import (
+    ModeratorFilter,
+    SafeLookupsMixin,
+    TitledListMixin,
+    shown_all,
+    site_filter,
+    titled,
+)
 from moderation.models import (
     ModerationEvent,
 )
@@ -13,13 +20,18 @@ from moderation.selectors import can_moderate, moderator_sites
 
 
 @admin.register(ModerationEvent)
-class ModerationEventAdmin(TitledListMixin, admin.ModelAdmin):
+class ModerationEventAdmin(SafeLookupsMixin, TitledListMixin, admin.ModelAdmin):
     list_display = [
         *shown_all("created_at", "actor", "moderator", "action", "comment"),
         *shown_all("author", "from_status", "to_status"),
         "why",
     ]
-    list_filter = [titled("actor"), titled("action"), titled("moderator")]
+    list_filter = [
+        titled("actor"),
+        titled("action"),
+        ModeratorFilter,
+        site_filter("comment__site", "author__site"),
+    ]
     list_select_related = ["moderator", "comment", "author"]
     date_hierarchy = "created_at"
 

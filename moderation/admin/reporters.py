@@ -2,14 +2,14 @@
 
 from django.contrib import admin
 
-from moderation.admin.common import ModeratedSitesMixin, shown, shown_all, titled
+from moderation.admin.common import ModeratedSitesMixin, shown, shown_all, site_filter
 from moderation.models import Reporter
 
 
 @admin.register(Reporter)
 class ReporterAdmin(ModeratedSitesMixin, admin.ModelAdmin):
     list_display = [shown("reporter_id"), *shown_all("site", "weight", "upheld_count", "dismissed_count")]
-    list_filter = [titled("site")]
+    list_filter = [site_filter("site")]
     search_fields = ["reporter_id"]
     ordering = ["weight", "reporter_id"]
     readonly_fields = shown_all(

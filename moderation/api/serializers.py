@@ -7,9 +7,11 @@ from rest_framework import serializers
 
 from moderation import reasons, services
 from moderation.models import (
+    Appeal,
     Article,
     Comment,
     ModerationMode,
+    Notice,
     RejectReason,
     Report,
     WebhookEndpoint,
@@ -168,6 +170,43 @@ class VisibleCommentOutput(serializers.Serializer):
         return [self.to_representation(reply) for reply in by_parent.get(comment.pk, [])]
 
 
+class CommentDetailOutput(CommentStatusOutput):
+    """GET /comments/{id}: the comment, and the statement of reasons for its restriction."""
+
+    statement = serializers.SerializerMethodField()
+
+    def get_statement(self, comment) -> dict | None:
+        return self.context.get("statement")
+
+
+class NotifierInput(StrictSerializer):
+    name = Text(max_length=200, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+
+
+class NoticeInput(StrictSerializer):
+    comment_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    ground = serializers.ChoiceField(choices=Notice.Ground.choices)
+    explanation = Text(min_length=1, max_length=5000)
+    notifier = NotifierInput(required=False)
+
+
+class NoticeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    received_at = serializers.DateTimeField()
+
+
+class AppealInput(StrictSerializer):
+    text = Text(min_length=1, max_length=5000)
+
+
+class AppealOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    comment_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Appeal.Status.choices)
+    created_at = serializers.DateTimeField()
+
+
 class ReportInput(StrictSerializer):
     reason = serializers.ChoiceField(choices=Report.Reason.choices)
     text = Text(max_length=1000, required=False, allow_blank=True, default="")
@@ -232,6 +271,18 @@ class BulkInput(StrictSerializer):
 class AuthorActionInput(StrictSerializer):
     reason = Text(max_length=200, required=False, allow_blank=True, default="")
     note = Text(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class AuthorNoteInput(StrictSerializer):
+    text = Text(min_length=1, max_length=2000)
+
+
+class AuthorNoteOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    author_id = serializers.IntegerField()
+    moderator = serializers.CharField(source="moderator.username", default=None, allow_null=True)
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
 
 
 class ModeratorAuthorOutput(serializers.Serializer):
@@ -310,14 +361,54 @@ class HistoryItemOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class ModeratorNoticeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    ground = serializers.CharField()
+    explanation = serializers.CharField()
+    notifier_name = serializers.CharField()
+    notifier_email = serializers.CharField()
+    status = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class ModeratorAppealOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    status = serializers.CharField()
+    contested_by = serializers.CharField(source="contested_by.username", default=None, allow_null=True)
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
 class ModeratorCommentOutput(QueueItemOutput):
     classifications = ClassificationOutput(many=True)
     reports = ModeratorReportOutput(many=True)
+    notices = ModeratorNoticeOutput(many=True)
+    appeals = ModeratorAppealOutput(many=True)
     events = EventOutput(many=True)
     author_history = serializers.SerializerMethodField()
+    author_notes = serializers.SerializerMethodField()
+    statement = serializers.SerializerMethodField()
 
     class Meta(QueueItemOutput.Meta):
-        fields = [*QueueItemOutput.Meta.fields, "classifications", "reports", "events", "author_history"]
+        fields = [
+            *QueueItemOutput.Meta.fields,
+            "classifications",
+            "reports",
+            "notices",
+            "appeals",
+            "events",
+            "author_history",
+            "author_notes",
+            "statement",
+        ]
+
+    def get_author_notes(self, comment) -> list[dict]:
+        return AuthorNoteOutput(self.context.get("author_notes", []), many=True).data
+
+    def get_statement(self, comment) -> dict | None:
+        return services.statement_for(comment)
 
     def get_author_history(self, comment) -> list[dict]:
         return HistoryItemOutput(self.context.get("author_history", []), many=True).data

@@ -3,9 +3,9 @@
 With REDIS_URL set the cache is Redis (django-redis), so every web process counts together.
 """
 
-import hashlib
 import logging
 
+from django.utils.crypto import salted_hmac
 from rest_framework.throttling import SimpleRateThrottle
 
 log = logging.getLogger(__name__)
@@ -14,7 +14,10 @@ log = logging.getLogger(__name__)
 def _digest(value: str) -> str:
     # Throttles run before validation: whatever the client sent (a lone surrogate, a NUL,
     # 10 KB) becomes a short, safe cache key instead of an encoding error and a 500.
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    # Keyed with a secret derived from SECRET_KEY: a plain SHA-256 of an IPv4 address is
+    # reversed by hashing all 2^32 of them, so whoever reads the cache would read the IPs.
+    data = value.encode("utf-8", "surrogatepass")
+    return salted_hmac("vigie.throttling", data, algorithm="sha256").hexdigest()[:32]
 
 
 class CountingThrottle(SimpleRateThrottle):

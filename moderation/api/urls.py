@@ -9,6 +9,8 @@ urlpatterns = [
     path("comments/<int:comment_id>/reports", views.CommentReportsView.as_view(), name="comment-reports"),
     path("webhooks", views.WebhooksView.as_view(), name="webhooks"),
     path("webhooks/<int:webhook_id>", views.WebhookView.as_view(), name="webhook"),
+    path("comments/<int:comment_id>/appeals", views.CommentAppealsView.as_view(), name="comment-appeals"),
+    path("notices", views.NoticesView.as_view(), name="notices"),
     path("moderation/comments", views.ModerationQueueView.as_view(), name="moderation-queue"),
     path("moderation/comments/bulk", views.BulkView.as_view(), name="moderation-bulk"),
     path(
@@ -40,5 +42,11 @@ urlpatterns = [
         views.AuthorActionView.as_view(action="restore"),
         name="moderation-author-restore",
     ),
+    path(
+        "moderation/authors/<int:author_id>/notes",
+        views.AuthorNotesView.as_view(),
+        name="moderation-author-notes",
+    ),
     path("moderation/stats", views.StatsView.as_view(), name="moderation-stats"),
+    path("moderation/transparency", views.TransparencyView.as_view(), name="moderation-transparency"),
 ]

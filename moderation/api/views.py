@@ -1,11 +1,18 @@
 """One view per operation: validate -> service or selector -> serialize."""
 
+import math
+from datetime import date
+
 import django_filters
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import NotFound as CursorNotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -59,6 +66,29 @@ class Pagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = settings.VIGIE_MAX_PAGE_SIZE
     ordering = "id"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        # DRF filters on the cursor's position as it came: "abc" for an id or a NUL was a
+        # ValueError in the ORM (a 500). A position must be a value of the ordering field.
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        field = self._model._meta.get_field(self.ordering[0].lstrip("-"))
+        try:
+            value = field.to_python(cursor.position)
+        except ValidationError:
+            raise CursorNotFound(self.invalid_cursor_message) from None
+        if (
+            "\x00" in cursor.position
+            or (isinstance(value, int) and abs(value) > 2**62)
+            or (isinstance(value, float) and not math.isfinite(value))
+        ):
+            raise CursorNotFound(self.invalid_cursor_message)
+        return cursor
 
 
 class SiteView(APIView):
@@ -184,22 +214,66 @@ class ArticleCommentsView(SiteView):
         return Response(s.CommentStatusOutput(comment).data, status=status.HTTP_202_ACCEPTED)
 
 
-def _check_page_size(request) -> None:
-    raw = request.query_params.get("page_size")
+def int_param(request, name: str, *, low: int, high: int, message: str) -> int | None:
+    """A query parameter that must be an integer in [low, high] written in ASCII digits.
+
+    str.isdigit() accepts "²" and "١٢", which int() then refuses (a 500) or reads.
+    """
+    raw = request.query_params.get(name)
     if raw is None:
-        return
-    if not raw.isdigit() or not 1 <= int(raw) <= settings.VIGIE_MAX_PAGE_SIZE:
-        raise VigieError(
-            f"page_size must be an integer from 1 to {settings.VIGIE_MAX_PAGE_SIZE}.",
-            fields={"page_size": ["Out of range."]},
-        )
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 20 and low <= int(raw) <= high):
+        raise VigieError(message, fields={name: ["Out of range."]})
+    return int(raw)
+
+
+def _check_page_size(request) -> None:
+    top = settings.VIGIE_MAX_PAGE_SIZE
+    int_param(request, "page_size", low=1, high=top, message=f"page_size must be an integer from 1 to {top}.")
+
+
+def _statement_language(request, site) -> str:
+    """The statement's language: the one the caller asks for, else the site's."""
+    if not request.headers.get("Accept-Language"):
+        return site.language
+    return translation.get_language_from_request(request)
 
 
 class CommentView(SiteView):
-    @extend_schema(responses={200: s.CommentStatusOutput, **ERRORS})
+    @extend_schema(
+        parameters=[OpenApiParameter("Accept-Language", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+        responses={200: s.CommentDetailOutput, **ERRORS},
+    )
     def get(self, request, comment_id: int):
         comment = selectors.comment_for_site(site=request.auth, comment_id=_comment_id(comment_id))
-        return Response(s.CommentStatusOutput(comment).data)
+        statement = services.statement_for(comment, language=_statement_language(request, request.auth))
+        return Response(s.CommentDetailOutput(comment, context={"statement": statement}).data)
+
+
+class CommentAppealsView(SiteView):
+    @extend_schema(request=s.AppealInput, responses={201: s.AppealOutput, **ERRORS})
+    def post(self, request, comment_id: int):
+        data = _validated(s.AppealInput, request.data)
+        appeal = services.appeal_create(
+            site=request.auth, comment_id=_comment_id(comment_id), text=data["text"]
+        )
+        return Response(s.AppealOutput(appeal).data, status=status.HTTP_201_CREATED)
+
+
+class NoticesView(SiteView):
+    @extend_schema(request=s.NoticeInput, responses={201: s.NoticeOutput, **ERRORS})
+    def post(self, request):
+        data = _validated(s.NoticeInput, request.data)
+        notifier = data.get("notifier") or {}
+        notice = services.notice_create(
+            site=request.auth,
+            comment_id=data["comment_id"],
+            ground=data["ground"],
+            explanation=data["explanation"],
+            notifier_name=notifier.get("name", ""),
+            notifier_email=notifier.get("email", ""),
+        )
+        return Response(s.NoticeOutput(notice).data, status=status.HTTP_201_CREATED)
 
 
 class CommentReportsView(SiteView):
@@ -224,10 +298,19 @@ class CommentReportsView(SiteView):
 # --- moderator API ----------------------------------------------------------------------------
 
 
+class IdFilter(django_filters.NumberFilter):
+    """An id: an integer the database can hold (a DecimalField let 2^64 through to SQLite)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=2**62, **kwargs)
+
+
 class QueueFilter(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="site_id")
+    site = IdFilter(field_name="site_id")
     article = django_filters.CharFilter(field_name="article__external_id", max_length=200)
-    author = django_filters.NumberFilter(field_name="author_id")
+    author = IdFilter(field_name="author_id")
     language = django_filters.ChoiceFilter(choices=[("fr", "fr"), ("en", "en"), ("other", "other")])
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -295,8 +378,15 @@ class ModerationCommentView(ModeratorView):
     @extend_schema(responses={200: s.ModeratorCommentOutput, **ERRORS})
     def get(self, request, comment_id: int):
         comment = selectors.comment_for_moderator(user=request.user, comment_id=_comment_id(comment_id))
-        history = selectors.author_recent_comments(author=comment.author, exclude_id=comment.pk)
-        return Response(s.ModeratorCommentOutput(comment, context={"author_history": history}).data)
+        return Response(_moderator_comment(comment))
+
+
+def _moderator_comment(comment) -> dict:
+    context = {
+        "author_history": selectors.author_recent_comments(author=comment.author, exclude_id=comment.pk),
+        "author_notes": selectors.author_notes(author=comment.author),
+    }
+    return s.ModeratorCommentOutput(comment, context=context).data
 
 
 class _DecisionView(ModeratorView):
@@ -309,8 +399,7 @@ class _DecisionView(ModeratorView):
             comment_ids=[_comment_id(comment_id)], action=self.action, moderator=request.user, **data
         )
         comment = selectors.comment_for_moderator(user=request.user, comment_id=comment_id)
-        history = selectors.author_recent_comments(author=comment.author, exclude_id=comment.pk)
-        return Response(s.ModeratorCommentOutput(comment, context={"author_history": history}).data)
+        return Response(_moderator_comment(comment))
 
 
 class ApproveView(_DecisionView):
@@ -337,8 +426,7 @@ class DismissReportsView(ModeratorView):
         data = _validated(s.DismissReportsInput, request.data)
         services.comment_dismiss_reports(comment_id=_comment_id(comment_id), moderator=request.user, **data)
         comment = selectors.comment_for_moderator(user=request.user, comment_id=comment_id)
-        history = selectors.author_recent_comments(author=comment.author, exclude_id=comment.pk)
-        return Response(s.ModeratorCommentOutput(comment, context={"author_history": history}).data)
+        return Response(_moderator_comment(comment))
 
 
 class BulkView(ModeratorView):
@@ -381,6 +469,55 @@ class AuthorActionView(ModeratorView):
         return Response(s.ModeratorAuthorOutput(author).data)
 
 
+class AuthorNotesView(ModeratorView):
+    @extend_schema(responses={200: s.AuthorNoteOutput(many=True), **ERRORS})
+    def get(self, request, author_id: int):
+        author = selectors.author_for_moderator(user=request.user, author_id=_author_id(author_id))
+        return Response(s.AuthorNoteOutput(selectors.author_notes(author=author, limit=200), many=True).data)
+
+    @extend_schema(request=s.AuthorNoteInput, responses={201: s.AuthorNoteOutput, **ERRORS})
+    def post(self, request, author_id: int):
+        data = _validated(s.AuthorNoteInput, request.data)
+        note = services.author_note_add(
+            author_id=_author_id(author_id), moderator=request.user, text=data["text"]
+        )
+        return Response(s.AuthorNoteOutput(note).data, status=status.HTTP_201_CREATED)
+
+
+def _author_id(value) -> int:
+    if value > 2**62:
+        raise NotFound("No such author.")
+    return value
+
+
+class TransparencyView(ModeratorView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="First day, YYYY-MM-DD."),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Last day, YYYY-MM-DD."),
+        ],
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
+    def get(self, request):
+        dates = {}
+        for name in ("from", "to"):
+            raw = request.query_params.get(name, "")
+            try:
+                dates[name] = date.fromisoformat(raw) if len(raw) == 10 else None
+            except ValueError:
+                dates[name] = None
+            if dates[name] is None:
+                raise VigieError(f"{name} must be a date, YYYY-MM-DD.", fields={name: ["Not a date."]})
+        if dates["from"] > dates["to"] or (dates["to"] - dates["from"]).days > 3660:
+            raise VigieError(
+                "from must be on or before to, within ten years.", fields={"from": ["After to, or too far."]}
+            )
+        report = selectors.transparency_report(
+            user=request.user, date_from=dates["from"], date_to=dates["to"]
+        )
+        return Response(report)
+
+
 class StatsView(ModeratorView):
     @extend_schema(
         parameters=[
@@ -390,15 +527,9 @@ class StatsView(ModeratorView):
         responses={200: s.StatsOutput, **ERRORS},
     )
     def get(self, request):
-        days = request.query_params.get("days", "30")
-        site = request.query_params.get("site")
-        if not days.isdigit() or not 1 <= int(days) <= 365:
-            raise VigieError("days must be an integer from 1 to 365.", fields={"days": ["Out of range."]})
-        if site is not None and not (site.isdigit() and int(site) <= 2**62):
-            raise VigieError("site must be a site id.", fields={"site": ["Not an id."]})
-        stats = selectors.moderation_stats(
-            user=request.user, days=int(days), site_id=int(site) if site else None
-        )
+        days = int_param(request, "days", low=1, high=365, message="days must be an integer from 1 to 365.")
+        site = int_param(request, "site", low=1, high=2**62, message="site must be a site id.")
+        stats = selectors.moderation_stats(user=request.user, days=days or 30, site_id=site)
         return Response(stats)
 
 

@@ -10,9 +10,11 @@ from django.db import transaction  # noqa: F401 - tests patch services.transacti
 from moderation.services.authors import (  # noqa: F401
     AUTHOR_ACTIONS,
     author_ban,
+    author_note_add,
     author_premoderate,
     author_restore,
     author_set_status,
+    authors_apply_reject_rate,
 )
 from moderation.services.classification import (  # noqa: F401
     comments_classify,
@@ -27,6 +29,14 @@ from moderation.services.comments import (  # noqa: F401
     comment_create,
     comments_sweep_received,
     enqueue_classification,
+)
+from moderation.services.compliance import (  # noqa: F401
+    APPEAL_WINDOW,
+    appeal_create,
+    notice_create,
+    reason_code,
+    restriction_event,
+    statement_for,
 )
 from moderation.services.decisions import (  # noqa: F401
     comment_approve,

@@ -1,12 +1,17 @@
 """Author status: ban, pre-moderate, restore."""
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
 
+from moderation import reasons
 from moderation.errors import NotFound
 from moderation.models import (
     Author,
+    AuthorNote,
     Comment,
     ModerationEvent,
     WebhookEventType,
@@ -78,3 +83,90 @@ def author_restore(*, author_id: int, moderator, reason: str = "", note: str = "
     return author_set_status(
         author_id=author_id, action="restore", moderator=moderator, reason=reason, note=note
     )
+
+
+# The trust rule on rejections looks at the last 30 days, and at no fewer than 3 comments:
+# one rejection out of one is not a pattern.
+REJECT_RATE_WINDOW = timedelta(days=30)
+REJECT_RATE_MIN_COMMENTS = 3
+
+
+def authors_apply_reject_rate(*, author_ids) -> list[Author]:
+    """Pre-moderate the authors whose share of rejected comments passed their site's rate.
+
+    Called where comments get rejected (the classifier's batch, the moderators' decisions),
+    in their transaction. Only authors in the normal status move; a ban or an earlier
+    pre-moderation stays as it is.
+    """
+    if not author_ids:
+        return []
+    with transaction.atomic():
+        authors = {
+            a.pk: a
+            for a in Author.objects.select_related("site").filter(
+                pk__in=list(author_ids),
+                status=Author.Status.NORMAL,
+                site__premoderate_reject_rate__isnull=False,
+            )
+        }
+        if not authors:
+            return []
+        rows = (
+            Comment.objects.filter(
+                author_id__in=list(authors), created_at__gte=timezone.now() - REJECT_RATE_WINDOW
+            )
+            .exclude(status=Status.RECEIVED)
+            .values("author_id")
+            .annotate(total=Count("id"), rejected=Count("id", filter=Q(status=Status.REJECTED)))
+            .order_by()
+        )
+        moved = []
+        for row in rows:
+            author = authors[row["author_id"]]
+            total, rejected = row["total"], row["rejected"]
+            if total < REJECT_RATE_MIN_COMMENTS or rejected / total <= author.site.premoderate_reject_rate:
+                continue
+            if not Author.objects.filter(pk=author.pk, status=Author.Status.NORMAL).update(
+                status=Author.Status.PREMODERATED
+            ):
+                continue
+            author.status = Author.Status.PREMODERATED
+            ModerationEvent.objects.create(
+                author=author,
+                actor=ModerationEvent.Actor.SYSTEM,
+                action=ModerationEvent.Action.PREMODERATE,
+                from_status=Author.Status.NORMAL,
+                to_status=Author.Status.PREMODERATED,
+                reason=reasons.REJECT_RATE,
+                note=f"{rejected} of {total} comments rejected over 30 days "
+                f"(site rate {author.site.premoderate_reject_rate:g})",
+            )
+            webhook_event_record(
+                site=author.site,
+                type=WebhookEventType.AUTHOR_STATUS_CHANGED,
+                data={
+                    "author_id": author.external_id,
+                    "status": Author.Status.PREMODERATED,
+                    "previous_status": Author.Status.NORMAL,
+                    "reason": reasons.REJECT_RATE,
+                },
+            )
+            moved.append(author)
+    return moved
+
+
+def author_note_add(*, author_id: int, moderator, text: str) -> AuthorNote:
+    """A moderator's note on an author, shown beside their comments in the workbench."""
+    with transaction.atomic():
+        author = Author.objects.filter(pk=author_id, site__in=moderator_sites(moderator)).first()
+        if author is None:
+            raise NotFound(f"No author {author_id}.")
+        note = AuthorNote.objects.create(author=author, moderator=moderator, text=text)
+        ModerationEvent.objects.create(
+            author=author,
+            actor=ModerationEvent.Actor.MODERATOR,
+            moderator=moderator,
+            action=ModerationEvent.Action.NOTE,
+            note=text,
+        )
+    return note

@@ -18,6 +18,8 @@ from moderation.models import (
     ModerationMode,
     Site,
 )
+from moderation.selectors import comments_by_new_authors
+from moderation.services.authors import authors_apply_reject_rate
 from moderation.services.webhooks import COMMENT_STATUS_EVENTS, webhook_comment_data, webhook_events_record
 
 log = logging.getLogger(__name__)
@@ -87,9 +89,10 @@ def comments_classify(*, comment_ids: Sequence[int], batch_size: int | None = No
         # comments a moderator will review; explanation_of() explains others on demand.
         scores = model.score([c.body for c in claimed], explain=False)
         names = _name_scores(model, claimed)
+        new_authors = comments_by_new_authors(claimed)  # the sites' first-comments trust rule
         decide, screen = [], []
         for comment, score, name in zip(claimed, scores, names, strict=True):
-            verdict = _verdict(comment, score, name, model)
+            verdict = _verdict(comment, score, name, model, new_authors)
             unsure = verdict.by_score and model.needs_second_opinion(score.toxicity)
             (screen if unsure else decide).append((comment, score, name, verdict))
         # The verdict's time is when it is written, not when the claim began.
@@ -121,8 +124,9 @@ def comments_second_opinion(*, comment_ids: Sequence[int], batch_size: int | Non
         # score decides.
         scores = model.second_opinion(bodies, fast) if model.has_second_opinion else fast
         names = _name_scores(model, claimed)
+        new_authors = comments_by_new_authors(claimed)
         decided = [
-            (comment, score, name, _verdict(comment, score, name, model))
+            (comment, score, name, _verdict(comment, score, name, model, new_authors))
             for comment, score, name in zip(claimed, scores, names, strict=True)
         ]
         _write_verdicts(decided, model, timezone.now(), from_status=Status.SCREENING)
@@ -185,7 +189,7 @@ def _personal_data(comment: Comment) -> list:
     return personal.find(comment.body) if comment.site.detect_personal_data else []
 
 
-def _verdict(comment: Comment, score, name, model) -> policy.Verdict:
+def _verdict(comment: Comment, score, name, model, new_authors: set) -> policy.Verdict:
     site, article, author = comment.site, comment.article, comment.author
     thresholds = site_thresholds(site, model, score.language)
     found = _personal_data(comment)
@@ -201,6 +205,7 @@ def _verdict(comment: Comment, score, name, model) -> policy.Verdict:
         suspect_words=site.suspect_words,
         body=comment.body,
         personal_data=", ".join(dict.fromkeys(f.kind for f in found)),
+        new_author=comment.pk in new_authors,
         name_flagged=name.toxicity >= thresholds.toxicity_hold or name.spam >= thresholds.spam_hold,
     )
 
@@ -322,6 +327,9 @@ def _write_verdicts(batch: list, model, now, *, from_status: str) -> None:
                 f"UPDATE {Author._meta.db_table} SET rejected_count = rejected_count + %s WHERE id = %s",  # noqa: S608
                 [(count, author_id) for author_id, count in sorted(rejected_by_author.items())],
             )
+        # The sites' reject-rate trust rule, for the authors of sites that set one.
+        ruled = {c.author_id for c in comments if c.site.premoderate_reject_rate is not None}
+        authors_apply_reject_rate(author_ids=sorted(ruled & set(rejected_by_author)))
 
 
 def explanation_of(classification: Classification, body: str) -> dict:

@@ -16,6 +16,8 @@ from moderation.models import (
     Report,
 )
 from moderation.selectors import moderator_sites
+from moderation.services.authors import authors_apply_reject_rate
+from moderation.services.compliance import decisions_check, decisions_settle, statement_for
 from moderation.services.reports import reports_resolve
 from moderation.services.webhooks import COMMENT_STATUS_EVENTS, webhook_comment_data, webhook_event_record
 
@@ -67,7 +69,14 @@ def comments_bulk_decide(
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound(f"No comment(s) {missing}.", fields={"ids": [f"Not found: {missing}"]})
-        refused = [c.pk for c in comments if to_status not in Comment.TRANSITIONS[c.status]]
+        # 403 for the moderator whose decision is appealed; an appealed rejection may be confirmed.
+        appealed = decisions_check(comments=comments, moderator=moderator)
+        refused = [
+            c.pk
+            for c in comments
+            if to_status not in Comment.TRANSITIONS[c.status]
+            and not (c.pk in appealed and to_status == c.status)
+        ]
         if refused:
             raise InvalidTransition(
                 f"Cannot {action} comment(s) {refused} from their current status.",
@@ -75,6 +84,9 @@ def comments_bulk_decide(
             )
         for comment in comments:
             _transition(comment, to_status, event_action, moderator, reason, note, now)
+            decisions_settle(comment=comment, to_status=to_status, moderator=moderator, now=now)
+        if to_status == Status.REJECTED:
+            authors_apply_reject_rate(author_ids=sorted({c.author_id for c in comments}))
     return comments
 
 
@@ -94,7 +106,8 @@ def _transition(comment, to_status, event_action, moderator, reason, note, now) 
         outcome = Report.Outcome.UPHELD if to_status == Status.REJECTED else Report.Outcome.DISMISSED
         reports_resolve(comment=comment, outcome=outcome, now=now)
     Comment.objects.filter(pk=comment.pk).update(**update)
-    _count_author_decision(comment.author_id, from_status, to_status)
+    if from_status != to_status:  # an appeal dismissed confirms a rejection: counted once
+        _count_author_decision(comment.author_id, from_status, to_status)
     ModerationEvent.objects.create(
         comment=comment,
         actor=ModerationEvent.Actor.MODERATOR,
@@ -109,7 +122,13 @@ def _transition(comment, to_status, event_action, moderator, reason, note, now) 
         webhook_event_record(
             site=comment.site,
             type=COMMENT_STATUS_EVENTS[to_status],
-            data=webhook_comment_data(comment, reason=reason[:200], actor=ModerationEvent.Actor.MODERATOR),
+            data=webhook_comment_data(
+                comment,
+                reason=reason[:200],
+                actor=ModerationEvent.Actor.MODERATOR,
+                # The statement of reasons the site passes on to the author (DSA art. 17).
+                **({"statement": statement_for(comment)} if to_status == Status.REJECTED else {}),
+            ),
         )
 
 

@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand
 
 from moderation import services
 from moderation.models import Site
+from project.files import write_private
 
 DEMO_SITE = "Démo"
 DEMO_MODERATOR = "moderateur"
@@ -32,8 +33,7 @@ def demo_credentials() -> tuple[Site, str, str]:
         site, key = services.site_create(name=DEMO_SITE)
     else:
         key = services.site_rotate_key(site=site)
-    (settings.VAR_DIR / "demo-site-key").write_text(key)
-    (settings.VAR_DIR / "demo-site-key").chmod(0o600)
+    write_private(settings.VAR_DIR / "demo-site-key", key)
     password_file = settings.VAR_DIR / "demo-moderator-password"
     user = User.objects.filter(username=DEMO_MODERATOR).first()
     if user is None or not password_file.exists():
@@ -41,9 +41,9 @@ def demo_credentials() -> tuple[Site, str, str]:
         user = user or User(username=DEMO_MODERATOR, is_staff=True)
         user.set_password(password)
         user.save()
-        user.user_permissions.add(Permission.objects.get(codename="moderate_comment"))
-        password_file.write_text(password)
-        password_file.chmod(0o600)
+        write_private(password_file, password)
+    # Moderates the demo site and may tune it (thresholds, word lists) in the admin.
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["moderate_comment", "manage_site"]))
     site.moderators.add(user)
     return site, key, password_file.read_text()
 
@@ -60,6 +60,8 @@ class Command(BaseCommand):
     def handle(self, port, host, web_workers, concurrency, **options):
         # On one machine the site's webhook receiver is usually on it too (127.0.0.1).
         os.environ.setdefault("VIGIE_WEBHOOK_ALLOW_PRIVATE", "1")
+        # The reader's demo page (/demo/) is mounted only in processes that ask for it.
+        os.environ.setdefault("VIGIE_DEMO", "1")
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         site, key, password = demo_credentials()
@@ -85,8 +87,6 @@ class Command(BaseCommand):
                 [
                     sys.executable, "-m", "gunicorn", "project.wsgi",
                     f"--bind={host}:{port}", f"--workers={web_workers}", "--access-logfile=-",
-                    # Threads: the demo page calls this same server's API over HTTP, which
-                    # would deadlock a lone synchronous worker.
                     "--worker-class=gthread", "--threads=4",
                 ]
             ),
