@@ -457,3 +457,15 @@ def transparency_rows(report: dict) -> Iterator[tuple]:
         yield name, "decisions", "median_time_to_decision_seconds", "", median
         for key in ("total", *Appeal.Status.values, "reversals"):
             yield name, "appeals", key, "", site["appeals"][key]
+
+
+def oldest_waiting_ages() -> dict[str, float | None]:
+    """Seconds the oldest comment has waited at each classification stage (None: nothing waits).
+
+    Uses the partial index comment_waiting (status = received, by created_at).
+    """
+    oldest = (
+        Comment.objects.filter(status=Status.RECEIVED).order_by("created_at").values_list("created_at")[:1]
+    )
+    created = next(iter(oldest), (None,))[0]
+    return {"received": None if created is None else (timezone.now() - created).total_seconds()}

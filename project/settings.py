@@ -255,6 +255,8 @@ else:
 # --- Celery -------------------------------------------------------------------------------
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # kombu's Redis transport with its connection-loss race guarded (see project/broker.py).
+    CELERY_BROKER_TRANSPORT = "project.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Unacknowledged tasks (acks_late) come back after this; longer than any task.
         "visibility_timeout": env_int("VIGIE_BROKER_VISIBILITY_TIMEOUT", 300, minimum=10),
@@ -388,6 +390,10 @@ VIGIE_DEMO = env_bool("VIGIE_DEMO", False)
 VIGIE_DEMO_API_BASE = env_str("VIGIE_DEMO_API_BASE")
 if VIGIE_DEMO_API_BASE and not VIGIE_DEMO_API_BASE.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"VIGIE_DEMO_API_BASE must be an http(s) URL, got {VIGIE_DEMO_API_BASE!r}")
+# /healthz answers 503 when a comment has waited for the classifier longer than this, or when
+# no worker has written its heartbeat (every 5 s) for this long.
+VIGIE_HEALTH_MAX_RECEIVED_AGE = env_int("VIGIE_HEALTH_MAX_RECEIVED_AGE", 120, minimum=1)
+VIGIE_HEALTH_MAX_HEARTBEAT_AGE = env_int("VIGIE_HEALTH_MAX_HEARTBEAT_AGE", 30, minimum=1)
 
 LOGGING = {
     "version": 1,
