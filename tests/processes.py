@@ -40,6 +40,9 @@ def gunicorn(
         "project.wsgi",
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
+        # gunicorn 27's default control socket is one per user, shared by every gunicorn of
+        # this machine's concurrent test runs.
+        "--no-control-socket",
         *extra,
     ]
     proc = spawn(args, env=env, log_path=log_path)
