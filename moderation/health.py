@@ -17,8 +17,12 @@ from django.views.decorators.http import require_GET
 
 from moderation import heartbeat, selectors, services
 
-# The queue the fast workers consume (Celery's default), whose workers must be alive.
-WORKER_QUEUES = ("celery",)
+
+def worker_queues() -> list[str]:
+    """The queues that must have a live worker: the fast stage's (Celery's default) and the
+    encoder's where the cascade defines one (VIGIE_ENCODER_QUEUE)."""
+    encoder = getattr(settings, "VIGIE_ENCODER_QUEUE", None)
+    return ["celery", *([encoder] if encoder else [])]
 
 
 def _database() -> dict:
@@ -52,7 +56,7 @@ def _model() -> dict:
 def _workers() -> dict:
     limit = settings.VIGIE_HEALTH_MAX_HEARTBEAT_AGE
     result = {"ok": True}
-    for queue in WORKER_QUEUES:
+    for queue in worker_queues():
         try:
             last = heartbeat.last_beat(queue)
         except Exception as exc:  # noqa: BLE001 - the cache is down: no worker can be seen
