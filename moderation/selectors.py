@@ -460,3 +460,19 @@ def transparency_rows(report: dict) -> Iterator[tuple]:
         yield name, "decisions", "median_time_to_decision_seconds", "", median
         for key in ("total", *Appeal.Status.values, "reversals"):
             yield name, "appeals", key, "", site["appeals"][key]
+
+
+def oldest_waiting_ages() -> dict[str, float | None]:
+    """Seconds the oldest comment has waited at each classification stage (None: nothing waits).
+
+    The stages: `received` (the fast model's; partial index comment_waiting) and, where the
+    cascade's second-opinion status exists, the encoder's.
+    """
+    stages = [Status.RECEIVED, *([Status.SCREENING] if hasattr(Status, "SCREENING") else [])]
+    now = timezone.now()
+    ages = {}
+    for stage in stages:
+        oldest = Comment.objects.filter(status=stage).order_by("created_at").values_list("created_at")[:1]
+        created = next(iter(oldest), (None,))[0]
+        ages[str(stage)] = None if created is None else (now - created).total_seconds()
+    return ages

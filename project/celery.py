@@ -9,6 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 app = Celery("vigie")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# /healthz knows a worker is alive by its heartbeat (moderation/heartbeat.py).
+app.steps["consumer"].add("moderation.heartbeat:Heartbeat")
 
 
 @worker_init.connect

@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+import project.logs  # noqa: F401 - every log line of every process in UTC
 from project.files import private_dir, private_file, write_private
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -255,6 +256,8 @@ else:
 # --- Celery -------------------------------------------------------------------------------
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # kombu's Redis transport with its connection-loss race guarded (see project/broker.py).
+    CELERY_BROKER_TRANSPORT = "project.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Unacknowledged tasks (acks_late) come back after this; longer than any task.
         "visibility_timeout": env_int("VIGIE_BROKER_VISIBILITY_TIMEOUT", 300, minimum=10),
@@ -288,6 +291,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("VIGIE_WORKER_PREFETCH", 4, minimum=1)
+# A new pool process loads and warms up the classifier before it reports "up" (one to three
+# seconds, more on a busy machine); Celery's 4 s kills it and forks another, in a loop.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 # A POST must not hang on a dead broker: one quick try, then the sweep takes over.
@@ -399,11 +405,21 @@ VIGIE_DEMO = env_bool("VIGIE_DEMO", False)
 VIGIE_DEMO_API_BASE = env_str("VIGIE_DEMO_API_BASE")
 if VIGIE_DEMO_API_BASE and not VIGIE_DEMO_API_BASE.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"VIGIE_DEMO_API_BASE must be an http(s) URL, got {VIGIE_DEMO_API_BASE!r}")
+# /healthz answers 503 when a comment has waited for the classifier longer than this, or when
+# no worker has written its heartbeat (every 5 s) for this long.
+VIGIE_HEALTH_MAX_RECEIVED_AGE = env_int("VIGIE_HEALTH_MAX_RECEIVED_AGE", 120, minimum=1)
+VIGIE_HEALTH_MAX_HEARTBEAT_AGE = env_int("VIGIE_HEALTH_MAX_HEARTBEAT_AGE", 30, minimum=1)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # UTC in every process and in gunicorn's lines too (project/logs.py).
+    "formatters": {
+        "plain": {
+            "()": "project.logs.UTCFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("VIGIE_LOG_LEVEL", "INFO")},
     "loggers": {

@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +34,7 @@ def spawn(args: list[str], *, env: dict, log_path: Path) -> subprocess.Popen:
 def gunicorn(
     env: dict, *, port: int, log_path: Path, workers: int = 1, extra: tuple = ()
 ) -> subprocess.Popen:
-    """gunicorn serving Vigie, returned once it accepts connections (30 s at most)."""
+    """gunicorn serving Vigie, returned once a worker answers HTTP (60 s at most)."""
     args = [
         sys.executable,
         "-m",
@@ -40,20 +42,37 @@ def gunicorn(
         "project.wsgi",
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
+        # gunicorn 27's default control socket is one per user, shared by every gunicorn of
+        # this machine's concurrent test runs.
+        "--no-control-socket",
         *extra,
     ]
     proc = spawn(args, env=env, log_path=log_path)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                pass
+            # The master listens at once; a worker answers only once it has loaded Django,
+            # which on a busy machine takes longer than a test's first request may wait.
+            if _answers(f"http://127.0.0.1:{port}/healthz"):
                 return proc
         except OSError:
             if proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {log_path.read_text()[-2000:]}") from None
             time.sleep(0.1)
     stop(proc)
-    raise RuntimeError("gunicorn did not start within 30 s")
+    raise RuntimeError("gunicorn did not start within 60 s")
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5):  # noqa: S310 - loopback only
+            return True
+    except urllib.error.HTTPError:
+        return True  # any status: a worker is up
+    except OSError:
+        return False
 
 
 def celery_worker(

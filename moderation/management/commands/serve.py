@@ -1,39 +1,63 @@
 """Run Vigie on one machine: migrate, make a demo site and moderator, start web + worker.
 
-This is the README's first command. It supervises gunicorn and one Celery worker (with
-the beat scheduler that runs the sweep) and stops both on Ctrl-C. With no environment it
-runs embedded (SQLite, filesystem broker under var/); with DATABASE_URL / REDIS_URL it uses
-them. Production runs gunicorn, `celery worker` and `celery beat` under its own supervisor.
+This is the README's first command. It supervises gunicorn and one Celery worker (with the
+beat scheduler that runs the sweep): a process that exits is started again after a backoff
+(1 s, 2 s, 4 s ... 30 s; back to 1 s once it has run for a minute), and Ctrl-C stops both.
+With no environment it runs embedded (SQLite, filesystem broker under var/); with
+DATABASE_URL / REDIS_URL it uses them. Production runs the same programs under supervisord
+(deploy/supervisord.conf).
 """
 
+import contextlib
+import errno
+import logging
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from moderation import services
-from moderation.models import Site
+from moderation.models import Site, hash_api_key
 from project.files import write_private
+
+log = logging.getLogger("vigie.serve")
 
 DEMO_SITE = "Démo"
 DEMO_MODERATOR = "moderateur"
+BACKOFF_FIRST_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 30.0
+# A process that ran this long before exiting was healthy: its next restart waits 1 s again.
+STABLE_AFTER_SECONDS = 60.0
 
 
 def demo_credentials() -> tuple[Site, str, str]:
-    """The demo site (its key renewed at each start, since only its hash is stored) and login."""
+    """The demo site, its key and the moderator login, the same from one start to the next.
+
+    Only the key's hash is in the database; the key itself is kept in var/demo-site-key and
+    reused while it still matches, so a newsroom page or a curl loop keeps working across
+    restarts. A key that no longer matches (the site's key was rotated) is replaced.
+    """
+    key_file = settings.VAR_DIR / "demo-site-key"
+    kept = key_file.read_text().strip() if key_file.exists() else ""
     site = Site.objects.filter(name=DEMO_SITE).first()
     if site is None:
         site, key = services.site_create(name=DEMO_SITE)
+    elif kept and hash_api_key(kept) == site.api_key_hash:
+        key = kept
     else:
         key = services.site_rotate_key(site=site)
-    write_private(settings.VAR_DIR / "demo-site-key", key)
+    if key != kept:
+        write_private(key_file, key)
     password_file = settings.VAR_DIR / "demo-moderator-password"
     user = User.objects.filter(username=DEMO_MODERATOR).first()
     if user is None or not password_file.exists():
@@ -48,6 +72,103 @@ def demo_credentials() -> tuple[Site, str, str]:
     return site, key, password_file.read_text()
 
 
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        # As gunicorn binds: a port left in TIME_WAIT by a previous run is not "busy".
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host.strip("[]"), port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+def next_free_port(host: str, port: int) -> int | None:
+    return next((p for p in range(port + 1, min(port + 100, 65536)) if port_is_free(host, p)), None)
+
+
+@dataclass
+class Program:
+    """One supervised process: started again after a backoff when it exits."""
+
+    name: str
+    args: list[str]
+    proc: subprocess.Popen | None = None
+    started_at: float = 0.0
+    quick_exits: int = 0
+    restart_at: float = 0.0
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.args)
+        self.started_at = time.monotonic()
+        log.info("started %s (pid %d)", self.name, self.proc.pid)
+
+    def check(self, now: float) -> None:
+        """Start the process when due; notice it exited and schedule its restart."""
+        if self.proc is None:
+            if now >= self.restart_at:
+                self.start()
+            return
+        code = self.proc.poll()
+        if code is None:
+            return
+        ran = now - self.started_at
+        self.quick_exits = 0 if ran >= STABLE_AFTER_SECONDS else self.quick_exits + 1
+        delay = min(BACKOFF_FIRST_SECONDS * 2 ** max(self.quick_exits - 1, 0), BACKOFF_MAX_SECONDS)
+        log.warning(
+            "%s (pid %d) exited with code %s after %.0f s; restarting it in %.0f s",
+            self.name,
+            self.proc.pid,
+            code,
+            ran,
+            delay,
+        )
+        self.proc = None
+        self.restart_at = now + delay
+
+    def terminate(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+
+    def wait(self, timeout: float) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("%s (pid %d) did not stop in %.0f s: killed", self.name, self.proc.pid, timeout)
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def supervise(programs: list[Program], *, poll_seconds: float = 0.2) -> None:
+    """Keep every program running until SIGINT or SIGTERM, then stop them all."""
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for program in programs:
+            program.start()
+        while not stopping:
+            now = time.monotonic()
+            for program in programs:
+                program.check(now)
+            time.sleep(poll_seconds)
+    finally:
+        for program in programs:
+            program.terminate()
+        for program in programs:
+            program.wait(timeout=20)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 class Command(BaseCommand):
     help = "Migrate, create the demo site and moderator, and run the web server and a Celery worker."
 
@@ -56,66 +177,81 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
+        demo = parser.add_mutually_exclusive_group()
+        demo.add_argument(
+            "--demo-anyway",
+            action="store_true",
+            help="Add the demo site and moderator login even if the database already has other sites.",
+        )
+        demo.add_argument(
+            "--no-demo", action="store_true", help="Serve without creating the demo site and login."
+        )
 
-    def handle(self, port, host, web_workers, concurrency, **options):
+    def handle(self, port, host, web_workers, concurrency, demo_anyway, no_demo, **options):
         # On one machine the site's webhook receiver is usually on it too (127.0.0.1).
         os.environ.setdefault("VIGIE_WEBHOOK_ALLOW_PRIVATE", "1")
-        # The reader's demo page (/demo/) is mounted only in processes that ask for it.
-        os.environ.setdefault("VIGIE_DEMO", "1")
+        if not port_is_free(host, port):
+            free = next_free_port(host, port)
+            if free is None:
+                raise CommandError(_("port %(port)d busy: try another --port") % {"port": port})
+            raise CommandError(_("port %(port)d busy: try --port %(free)d") % {"port": port, "free": free})
+        if not no_demo:
+            # The reader's demo page (/demo/) is mounted only in processes that ask for it.
+            os.environ.setdefault("VIGIE_DEMO", "1")
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        site, key, password = demo_credentials()
         base = f"http://{host}:{port}"
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         broker = settings.CELERY_BROKER_URL.split(":", 1)[0]
-        self.stdout.write(
-            "\n".join(
-                [
-                    "",
-                    f"Vigie on {base}  (database: {database}, broker: {broker})",
-                    f"  site API key ({site.name}):  {key}",
-                    f"  moderator login:             {DEMO_MODERATOR} / {password}   ->  {base}/admin/",
-                    f"  API docs:                    {base}/api/docs/",
-                    f"  reader demo page:            {base}/demo/",
-                    "Ctrl-C stops the web server and the worker.",
-                    "",
-                ]
-            )
-        )
-        processes = [
-            subprocess.Popen(
-                [
-                    sys.executable, "-m", "gunicorn", "project.wsgi",
-                    f"--bind={host}:{port}", f"--workers={web_workers}", "--access-logfile=-",
-                    "--worker-class=gthread", "--threads=4",
-                ]
-            ),
-            subprocess.Popen(
-                [
-                    sys.executable, "-m", "celery", "-A", "project", "worker", "--beat",
-                    f"--concurrency={concurrency}", "--loglevel=INFO",
-                    f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
-                ]
-            ),
+        lines = ["", f"Vigie on {base}  (database: {database}, broker: {broker})"]
+        if not no_demo:
+            others = Site.objects.exclude(name=DEMO_SITE).count()
+            if others and not demo_anyway and not Site.objects.filter(name=DEMO_SITE).exists():
+                raise CommandError(
+                    _(
+                        "this database already has %(count)d site(s): serve would add a demo site "
+                        "and the moderator login %(login)s to it. Pass --demo-anyway to add them, "
+                        "or --no-demo to serve without them."
+                    )
+                    % {"count": others, "login": DEMO_MODERATOR}
+                )
+            site, key, password = demo_credentials()
+            lines += [
+                f"  site API key ({site.name}):  {key}",
+                f"  moderator login:             {DEMO_MODERATOR} / {password}   ->  {base}/admin/",
+                f"  reader demo page:            {base}/demo/",
+            ]
+        lines += [
+            f"  API docs:                    {base}/api/docs/",
+            "Ctrl-C stops the web server and the worker.",
+            "",
         ]
-        stopping = False
-
-        def stop(*_):
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        while not stopping and all(p.poll() is None for p in processes):
-            time.sleep(0.5)
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        if not stopping:
-            self.stderr.write("a process exited; stopped the others")
-            sys.exit(1)
+        self.stdout.write("\n".join(lines))
+        self.stdout.flush()
+        web = Program(
+            "web",
+            [
+                sys.executable, "-m", "gunicorn", "project.wsgi",
+                f"--bind={host}:{port}", f"--workers={web_workers}",
+                # Threads: with no buffering proxy in front, a slow client holds one
+                # thread rather than a whole worker.
+                "--worker-class=gthread", "--threads=4",
+                "--access-logfile=-", "--logger-class=project.logs.GunicornLogger",
+                # gunicorn's default control socket is one per user (~/.gunicorn/): two
+                # instances on one machine would share it. This one's is in var/.
+                f"--control-socket={settings.VAR_DIR / 'gunicorn.ctl'}",
+            ],
+        )  # fmt: skip
+        worker = Program(
+            "worker",
+            [
+                # --quiet: no start-up banner (serve prints its own; the banner's date is
+                # in local time, every log line in UTC).
+                sys.executable, "-m", "celery", "-A", "project", "--quiet", "worker", "--beat",
+                f"--concurrency={concurrency}", "--without-gossip", "--without-mingle", "--loglevel=INFO",
+                f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
+            ],
+        )  # fmt: skip
+        supervise([web, worker])
+        with contextlib.suppress(OSError):
+            (settings.VAR_DIR / "gunicorn.ctl").unlink(missing_ok=True)
