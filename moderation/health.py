@@ -20,9 +20,15 @@ from moderation import heartbeat, selectors, services
 
 def worker_queues() -> list[str]:
     """The queues that must have a live worker: the fast stage's (Celery's default) and the
-    encoder's where the cascade defines one (VIGIE_ENCODER_QUEUE)."""
+    encoder's (VIGIE_ENCODER_QUEUE) when the loaded model has a second opinion to ask."""
+    from moderation.classifier import ModelError
+
+    try:
+        cascade = services.get_model().has_second_opinion
+    except ModelError:  # the model check says so; the fast queue is still required
+        cascade = False
     encoder = getattr(settings, "VIGIE_ENCODER_QUEUE", None)
-    return ["celery", *([encoder] if encoder else [])]
+    return ["celery", *([encoder] if encoder and cascade else [])]
 
 
 def _database() -> dict:

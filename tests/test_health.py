@@ -49,6 +49,20 @@ def test_it_answers_200_with_the_status_only_to_an_anonymous_caller(anonymous_ap
     assert "no-cache" in response["Cache-Control"]
 
 
+def test_it_wants_an_encoder_worker_only_when_the_model_asks_a_second_opinion(staff_api, worker_alive):
+    # The shipped model has a second opinion: a fast worker alone is not enough.
+    from django.core.cache import cache
+
+    response = staff_api.get("/healthz")
+    assert response.status_code == 503
+    assert "encoder" in response.json()["checks"]["workers"]["error"]
+    heartbeat.beat(["encoder"])
+    try:
+        assert staff_api.get("/healthz").status_code == 200
+    finally:
+        cache.delete(heartbeat.KEY.format(queue="encoder"))
+
+
 def test_it_shows_staff_every_check(staff_api, good_model, worker_alive):
     response = staff_api.get("/healthz")
     assert response.status_code == 200
