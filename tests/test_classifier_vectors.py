@@ -110,7 +110,7 @@ def test_a_word_never_seen_in_training_scores_by_what_it_means(tmp_path):
                          n_features=2**12, vectors=wv, vectors_meta={"source": "test"},
                          vectors_alpha=0.06)  # tiny data: less penalty than the default
     model = load_model(out)
-    assert model.metadata["format_version"] == 3 and model.metadata["vectors"]["source"] == "test"
+    assert model.metadata["format_version"] == 4 and model.metadata["vectors"]["source"] == "test"
     assert model.vectors is not None and model.vectors.words == wv.words
     tox = model.head_names.index("toxicity")
     fr_insult, fr_thanks, en_insult, en_thanks = model.logits(
