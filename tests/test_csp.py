@@ -226,3 +226,38 @@ def test_the_pages_work_under_the_policy_in_chromium(browser, stack, moderator, 
     logo = "https://cdn.redoc.ly/redoc/logo-mini.svg"
     assert all(logo in v for v in violations), violations
     assert not errors, errors
+
+
+def test_the_header_built_once_is_django_csps_and_follows_the_settings(settings):
+    """project/csp.py reuses the header string: the same one django-csp builds, per policy."""
+    from csp.decorators import csp_exempt, csp_update
+    from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from project.csp import CSPMiddleware
+
+    def view(request):
+        return HttpResponse("ok")
+
+    requests = RequestFactory()
+    ours, theirs = CSPMiddleware(view), DjangoCSPMiddleware(view)
+
+    def headers(middleware):
+        response = middleware(requests.get("/admin/"))
+        return response.get(HEADER), response.get("Content-Security-Policy-Report-Only")
+
+    assert headers(ours) == headers(theirs)
+    assert_policy(headers(ours)[0])
+    assert headers(ours) == headers(ours)  # and again, from the cache
+
+    # Another policy (override_settings): the header follows it.
+    settings.CONTENT_SECURITY_POLICY = None
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'self'"]}}
+    assert headers(ours) == headers(theirs) == (None, "default-src 'self'")
+
+    # A view's own change goes through django-csp's code.
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'"]}}
+    updated = CSPMiddleware(csp_update({"img-src": ["https://example.org"]})(view))
+    assert updated(requests.get("/")).get(HEADER) == "default-src 'self'; img-src https://example.org"
+    assert CSPMiddleware(csp_exempt()(view))(requests.get("/")).get(HEADER) is None
