@@ -129,3 +129,68 @@ def test_check_deploy_has_no_security_warning_with_the_production_variables(tmp_
         timeout=120,
     )
     assert "security." not in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+def test_csrf_trusted_origins_let_a_proxy_that_rewrites_host_log_in(production, monkeypatch, moderator):
+    """A proxy that passes its upstream's name as Host (proxy_set_header Host 127.0.0.1:8000):
+    the browser's Origin is the public name, which only VIGIE_CSRF_TRUSTED_ORIGINS vouches for.
+    """
+    production.ALLOWED_HOSTS = ["127.0.0.1"]
+    rewritten = {**PROXIED, "HTTP_HOST": "127.0.0.1:8000"}
+    origin = {"HTTP_ORIGIN": "https://admin.example.fr", "HTTP_REFERER": "https://admin.example.fr/admin/"}
+
+    def login() -> int:
+        client = Client(enforce_csrf_checks=True)
+        client.get("/admin/login/", **rewritten)
+        form = {"username": "modo", "password": "modo-pass-1234", "next": "/admin/"}
+        form["csrfmiddlewaretoken"] = client.cookies["csrftoken"].value
+        return client.post("/admin/login/", form, REMOTE_ADDR="10.0.0.2", **origin, **rewritten).status_code
+
+    production.CSRF_TRUSTED_ORIGINS = runpy.run_path(project_settings.__file__)["CSRF_TRUSTED_ORIGINS"]
+    assert login() == 403  # "Origin checking failed": not trusted by default
+    monkeypatch.setenv("VIGIE_CSRF_TRUSTED_ORIGINS", "https://admin.example.fr")
+    production.CSRF_TRUSTED_ORIGINS = runpy.run_path(project_settings.__file__)["CSRF_TRUSTED_ORIGINS"]
+    assert production.CSRF_TRUSTED_ORIGINS == ["https://admin.example.fr"]
+    assert login() == 302
+
+
+def test_behind_the_proxy_the_demos_limit_is_per_forwarded_reader_address(
+    production, monkeypatch, site_key, db
+):
+    """The demo passes the reader's address (X-Forwarded-For's hop, not the proxy's) to the
+    site API's per-IP limit: two readers behind one proxy are counted apart."""
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from moderation.demo import views
+
+    monkeypatch.setenv("VIGIE_DEMO_SITE_KEY", site_key)
+    production.VIGIE_DEMO_API_BASE = None
+    production.VIGIE_TRUSTED_PROXY = True
+    production.VIGIE_TRUSTED_PROXY_NETWORKS = []
+    monkeypatch.setattr(views, "_declared", set())
+    for scope in ("site", "author"):
+        monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, scope, "100000/min")
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "ip", "2/min")
+    cache.clear()
+
+    def post(client, address: str, n: int) -> int:
+        forwarded = {**PROXIED, "HTTP_X_FORWARDED_FOR": address, "REMOTE_ADDR": "10.0.0.2"}
+        return client.post(
+            "/demo/comments",
+            {"name": "Camille", "body": f"Commentaire {address} {n}."},
+            content_type="application/json",
+            **forwarded,
+        ).status_code
+
+    try:
+        readers = {}
+        for address in ("203.0.113.5", "198.51.100.7"):
+            readers[address] = Client()
+            assert readers[address].get("/demo/", **PROXIED, REMOTE_ADDR="10.0.0.2").status_code == 200
+        first = readers["203.0.113.5"]
+        assert [post(first, "203.0.113.5", n) for n in range(3)] == [202, 202, 429]
+        # The same proxy address, another reader: not limited by the first one's posts.
+        assert post(readers["198.51.100.7"], "198.51.100.7", 0) == 202
+    finally:
+        cache.clear()

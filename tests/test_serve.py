@@ -1,5 +1,6 @@
 """`manage.py serve`: one machine, supervised processes, a stable demo key, a clear busy port."""
 
+import contextlib
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -276,3 +278,151 @@ def test_serve_restarts_a_killed_worker_and_comments_still_reach_a_final_state(t
     assert len(stamps) > 10
     late = [s for s in stamps if not started_at - timedelta(seconds=5) <= s <= datetime.now(UTC)]
     assert not late, late[:5]
+
+
+# --- stopping leaves no process behind -------------------------------------------------------
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process under pid, walked through /proc/<pid>/task/*/children."""
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                for child in (task / "children").read_text().split():
+                    if int(child) not in found:
+                        found.add(int(child))
+                        todo.append(int(child))
+    return {p for p in found if pid_alive(p)}
+
+
+def alive(pids) -> set[int]:
+    return {p for p in pids if _alive_quiet(p)}
+
+
+def _alive_quiet(pid: int) -> bool:
+    try:
+        return pid_alive(pid)
+    except OSError:  # gone between the kill(0) and the read of its stat
+        return False
+
+
+def kill_leftovers(pids) -> None:
+    """The test's own processes only, by pid: what a failing run left behind."""
+    for pid in alive(pids):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+TREE = """
+import os, signal, subprocess, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN if sys.argv[1] == "stubborn" else signal.SIG_DFL)
+child = subprocess.Popen([sys.executable, "-c",
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)"])
+open(sys.argv[2], "w").write(str(child.pid))
+time.sleep(300)
+"""
+
+
+@pytest.mark.parametrize("leader", ["stubborn", "quick"])
+def test_stopping_a_program_ends_its_children_too(tmp_path, leader):
+    """A program whose child ignores SIGTERM: both are gone once stop() returns.
+
+    Failed before: only the program itself was signalled (and SIGKILLed after the grace
+    period), so its child lived on, re-parented, after serve had exited: what a Celery pool
+    child or a gunicorn worker did when its master went first.
+    """
+    pid_file = tmp_path / "child.pid"
+    program = serve.Program("tree", [sys.executable, "-c", TREE, leader, str(pid_file)])
+    program.start()
+    child = None
+    try:
+        wait_until(lambda: pid_file.exists() and pid_file.read_text(), timeout=30, message="the child")
+        child = int(pid_file.read_text())
+        time.sleep(0.3)  # the leader's signal handler is in place before it writes the file
+        started = time.monotonic()
+        program.terminate()
+        program.wait(timeout=1)
+        assert time.monotonic() - started < 15
+        wait_until(lambda: not alive([program.proc.pid, child]), timeout=5, message="the tree gone")
+    finally:
+        kill_leftovers([p for p in (child, program.proc and program.proc.pid) if p])
+
+
+def serve_env(tmp_path) -> dict:
+    var, home = tmp_path / "var", tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL", "VIGIE_CACHE_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(
+        VIGIE_VAR_DIR=str(var),
+        HOME=str(home),
+        VIGIE_MODEL_PATH=str(write_tiny_model(tmp_path / "model")),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stopped_by_a_signal_leaves_no_process_behind(tmp_path, sig):
+    """SIGTERM (systemd, docker, kill) or SIGINT sent to serve's pid alone, with a Celery pool
+    child and a gunicorn worker that hang (stopped, as one stuck in a long call would be).
+
+    Failed before: serve SIGKILLed the Celery worker and the gunicorn master after its grace
+    period, and their hung children lived on, re-parented, after serve had exited.
+    """
+    port = free_port()
+    log = tmp_path / "serve.log"
+    proc = spawn(
+        [sys.executable, "manage.py", "serve", f"--port={port}", "--web-workers=2", "--concurrency=2"],
+        env=serve_env(tmp_path),
+        log_path=log,
+    )
+
+    def started(name: str) -> int | None:
+        found = re.findall(rf"started {name} \(pid (\d+)\)", log.read_text())
+        return int(found[-1]) if found else None
+
+    seen: set[int] = set()
+    try:
+        wait_until(
+            lambda: http("GET", f"http://127.0.0.1:{port}/healthz")[0] == 200,
+            timeout=120,
+            message="serve healthy",
+        )
+        web, worker = started("web"), started("worker")
+        # gunicorn's two workers; the Celery pool's two children and the embedded beat.
+        wait_until(lambda: len(children(web)) >= 2, timeout=60, message="gunicorn's workers")
+        wait_until(lambda: len(children(worker)) >= 3, timeout=60, message="the Celery pool")
+        seen = descendants(proc.pid)
+        hung = [children(web)[0], children(worker)[0]]
+        for pid in hung:
+            os.kill(pid, signal.SIGSTOP)
+        stopped_at = time.monotonic()
+        os.kill(proc.pid, sig)  # serve's pid only, not its group
+        assert proc.wait(timeout=90) == 0
+        assert time.monotonic() - stopped_at < getattr(serve, "STOP_GRACE_SECONDS", 20) + 30
+        try:
+            wait_until(lambda: not alive(seen), timeout=10, message="every descendant gone")
+        except TimeoutError:
+            left = {
+                p: Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ")[:100] for p in alive(seen)
+            }
+            pytest.fail(f"left running after serve exited: {left} (hung: {hung})")
+        assert "did not stop" in log.read_text()
+    finally:
+        kill_leftovers(seen | descendants(proc.pid))
+        stop(proc)

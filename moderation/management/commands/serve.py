@@ -9,6 +9,7 @@ DATABASE_URL / REDIS_URL it uses them. Production runs the same programs under s
 """
 
 import contextlib
+import ctypes
 import errno
 import logging
 import os
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Permission, User
@@ -38,6 +40,8 @@ BACKOFF_FIRST_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 30.0
 # A process that ran this long before exiting was healthy: its next restart waits 1 s again.
 STABLE_AFTER_SECONDS = 60.0
+# On stop, how long the programs (and their children) have to exit before they are killed.
+STOP_GRACE_SECONDS = 20.0
 
 
 def demo_credentials() -> tuple[Site, str, str]:
@@ -101,7 +105,10 @@ class Program:
     restart_at: float = 0.0
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(self.args)
+        # A session (so a process group) of its own: stopping the program reaches its
+        # children too (gunicorn's workers, Celery's pool and beat), and a Ctrl-C in serve's
+        # terminal reaches serve alone, which then stops each program as below.
+        self.proc = subprocess.Popen(self.args, start_new_session=True, preexec_fn=_die_with_parent)
         self.started_at = time.monotonic()
         log.info("started %s (pid %d)", self.name, self.proc.pid)
 
@@ -125,22 +132,86 @@ class Program:
             ran,
             delay,
         )
+        # What it left behind (a Celery pool child whose master died) must not run beside
+        # the program started in its place.
+        if group_members(self.proc.pid):
+            log.warning("%s (pid %d) left processes behind: killed", self.name, self.proc.pid)
+            signal_group(self.proc.pid, signal.SIGKILL)
         self.proc = None
         self.restart_at = now + delay
 
     def terminate(self) -> None:
+        """Ask the program to stop (its own graceful shutdown stops its children)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
 
     def wait(self, timeout: float) -> None:
+        """Wait until the program and every process of its group have gone.
+
+        Children that outlive the program are asked to stop (SIGTERM); whatever is still
+        there after `timeout` seconds, the program or any child, is killed (SIGKILL).
+        """
         if self.proc is None:
             return
+        pgid = self.proc.pid
+        deadline = time.monotonic() + timeout
+        asked_leftovers = False
+        while True:
+            leader_done = self.proc.poll() is not None
+            if not group_members(pgid):
+                break
+            if leader_done and not asked_leftovers:
+                signal_group(pgid, signal.SIGTERM)
+                signal_group(pgid, signal.SIGCONT)  # a stopped process acts on it too
+                asked_leftovers = True
+            if time.monotonic() >= deadline:
+                log.warning("%s (pid %d) did not stop in %.0f s: killed", self.name, pgid, timeout)
+                signal_group(pgid, signal.SIGKILL)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(timeout=10)
+                break
+            time.sleep(0.1)
+
+
+try:
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+except (OSError, AttributeError):
+    _prctl = None
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: a SIGTERM when serve dies, even by SIGKILL (Linux only)."""
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of process group pgid."""
+    proc = Path("/proc")
+    if not proc.is_dir():  # not Linux: whether the group has any process at all
         try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            log.warning("%s (pid %d) did not stop in %.0f s: killed", self.name, self.proc.pid, timeout)
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return []
+        return [pgid]
+    members = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # After the command's closing parenthesis: state, ppid, pgrp, ...
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(entry.name))
+    return members
 
 
 def supervise(programs: list[Program], *, poll_seconds: float = 0.2) -> None:
@@ -163,8 +234,9 @@ def supervise(programs: list[Program], *, poll_seconds: float = 0.2) -> None:
     finally:
         for program in programs:
             program.terminate()
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
         for program in programs:
-            program.wait(timeout=20)
+            program.wait(timeout=max(deadline - time.monotonic(), 0))
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
