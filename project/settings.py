@@ -119,6 +119,9 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI and ReDoc from our own static files: /api/docs/ works offline and under a
+    # Content-Security-Policy without a CDN.
+    "drf_spectacular_sidecar",
     "axes",
     "moderation",
 ]
@@ -370,10 +373,37 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vigie API",
-    "DESCRIPTION": "Comment moderation for news websites: site API and moderator API.",
+    "DESCRIPTION": (
+        "Comment moderation for news websites: site API (`Authorization: Api-Key <key>`) and "
+        "moderator API (`Authorization: Token <token>` or an admin session). Every error has the "
+        'shape `{"error": {"code", "message", "fields"}}`; each operation lists the codes it can '
+        "answer. Any operation may also answer 405 (`method_not_allowed`) or 406 "
+        "(`not_acceptable`, an Accept header without JSON). A step-by-step guide: "
+        "docs/integration.md in the repository."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The docs pages' JavaScript and CSS from drf-spectacular-sidecar's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Names for the enums that share a field name (otherwise hashed names and a warning).
+    "ENUM_NAME_OVERRIDES": {
+        "CommentStatusEnum": "moderation.models.Comment.Status",
+        "SiteCommentStatusEnum": "moderation.api.serializers.SITE_STATUSES",
+        "ReportReasonEnum": "moderation.models.Report.Reason",
+    },
+    "TAGS": [
+        {"name": "articles", "description": "The site's articles and their settings."},
+        {"name": "comments", "description": "Posting readers' comments and reading them back."},
+        {"name": "reports", "description": "Readers' reports of visible comments."},
+        {"name": "notices", "description": "Notices of illegal content (DSA article 16)."},
+        {"name": "appeals", "description": "Authors contesting a decision."},
+        {"name": "webhooks", "description": "The site's webhook endpoints (Standard Webhooks)."},
+        {"name": "moderation", "description": "Moderators: queues, decisions, authors, statistics."},
+        {"name": "transparency", "description": "Moderators: DSA transparency counts."},
+    ],
 }
 
 # --- Vigie ------------------------------------------------------------------------------

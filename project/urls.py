@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from moderation.admin import dashboard_view, transparency_view
 from moderation.api.errors import error_body
@@ -17,7 +17,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("moderation.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Split: the page loads its init script from a URL of its own (`?script`), so the docs work
+    # under a Content-Security-Policy with script-src 'self' (no inline script).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="vigie/redoc.html"),
+        name="redoc",
+    ),
     path("healthz", healthz, name="healthz"),
 ]
 if settings.VIGIE_DEMO:

@@ -133,6 +133,10 @@ class AuthorOutput(serializers.Serializer):
     name = serializers.CharField()
 
 
+# The statuses a site sees: `screening` (waiting for the second opinion) reads as `received`.
+SITE_STATUSES = [c for c in Comment.Status.choices if c[0] != Comment.Status.SCREENING]
+
+
 class CommentStatusOutput(serializers.Serializer):
     """One comment as its site sees it, whatever its status (for the author's own view).
 
@@ -145,9 +149,7 @@ class CommentStatusOutput(serializers.Serializer):
     parent_id = serializers.IntegerField(allow_null=True)
     author = AuthorOutput()
     body = serializers.CharField()
-    status = serializers.ChoiceField(
-        choices=[c for c in Comment.Status.choices if c[0] != Comment.Status.SCREENING], source="site_status"
-    )
+    status = serializers.ChoiceField(choices=SITE_STATUSES, source="site_status")
     visible = serializers.BooleanField(source="is_visible")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
