@@ -60,6 +60,22 @@ def article_for_site(*, site: Site, external_id: str) -> Article:
     return article
 
 
+def article_comment_count(*, article: Article) -> int:
+    """The article's visible comments (published or approved), replies included."""
+    return Comment.objects.filter(article=article, status__in=Comment.VISIBLE).count()
+
+
+def articles_comment_counts(*, site: Site, external_ids: list[str]) -> list[dict]:
+    """[{"id", "comment_count"}] for those of the site's articles that exist, in one query."""
+    rows = (
+        Article.objects.filter(site=site, external_id__in=external_ids)
+        .annotate(count=Count("comments", filter=Q(comments__status__in=Comment.VISIBLE)))
+        .values_list("external_id", "count")
+    )
+    counts = dict(rows)
+    return [{"id": i, "comment_count": counts[i]} for i in external_ids if i in counts]
+
+
 def author_for_site(*, site: Site, external_id: str) -> Author | None:
     return first_by_sql(Author, _AUTHOR_BY_EXTERNAL_ID, site.pk, external_id)
 

@@ -102,14 +102,41 @@ class ArticleInput(StrictSerializer):
     language = serializers.ChoiceField(choices=["fr", "en", "other"], required=False)
     moderation_mode = serializers.ChoiceField(choices=ModerationMode.choices, required=False)
     closed = serializers.BooleanField(required=False)
+    # null: the site's setting. Counted from the article's creation in Vigie.
+    close_after_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=3650)
 
 
 class ArticleOutput(serializers.ModelSerializer):
+    """An article; the view sets `comment_count` (visible comments) and `site` on it."""
+
     id = serializers.CharField(source="external_id")
+    closes_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When comments close by age (null: never)."
+    )
+    comment_count = serializers.IntegerField(
+        read_only=True, help_text="Visible comments (published, approved)."
+    )
 
     class Meta:
         model = Article
-        fields = ["id", "url", "title", "language", "moderation_mode", "closed", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "url",
+            "title",
+            "language",
+            "moderation_mode",
+            "closed",
+            "close_after_days",
+            "closes_at",
+            "comment_count",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ArticleCountOutput(serializers.Serializer):
+    id = serializers.CharField()
+    comment_count = serializers.IntegerField()
 
 
 class AuthorInput(StrictSerializer):

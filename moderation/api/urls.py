@@ -3,6 +3,7 @@ from django.urls import path
 from moderation.api import views
 
 urlpatterns = [
+    path("articles", views.ArticlesView.as_view(), name="articles"),
     path("articles/<str:external_id>", views.ArticleView.as_view(), name="article"),
     path("articles/<str:external_id>/comments", views.ArticleCommentsView.as_view(), name="article-comments"),
     path("comments/<int:comment_id>", views.CommentView.as_view(), name="comment"),

@@ -134,7 +134,7 @@ class ArticleView(SiteView):
         data = _validated(s.ArticleInput, request.data)
         article, created = services.article_upsert(site=request.auth, external_id=external_id, **data)
         return Response(
-            s.ArticleOutput(article).data,
+            _article_output(request, article),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -146,7 +146,54 @@ class ArticleView(SiteView):
     def get(self, request, external_id: str):
         _check_article_id(external_id)
         article = selectors.article_for_site(site=request.auth, external_id=external_id)
-        return Response(s.ArticleOutput(article).data)
+        return Response(_article_output(request, article))
+
+
+def _article_output(request, article) -> dict:
+    article.site = request.auth  # loaded already: closes_at reads the site's default
+    article.comment_count = selectors.article_comment_count(article=article)
+    return s.ArticleOutput(article).data
+
+
+MAX_COUNT_IDS = 100
+
+
+class ArticlesView(SiteView):
+    @extend_schema(
+        tags=["articles"],
+        summary="Count the visible comments of up to 100 articles",
+        operation_id="articles_counts",
+        parameters=[
+            OpenApiParameter(
+                "ids",
+                OpenApiTypes.STR,
+                required=True,
+                description=f"Article ids separated by commas, 1 to {MAX_COUNT_IDS}; unknown ids left out.",
+            )
+        ],
+        responses={
+            200: inline_serializer("ArticleCounts", {"results": s.ArticleCountOutput(many=True)}),
+            **errors(SITE, "invalid"),
+        },
+    )
+    def get(self, request):
+        raw = request.query_params.get("ids")
+        if not raw:
+            raise VigieError(
+                "ids is required: article ids separated by commas.", fields={"ids": ["Required."]}
+            )
+        ids = list(dict.fromkeys(raw.split(",")))
+        if len(ids) > MAX_COUNT_IDS:
+            raise VigieError(
+                f"At most {MAX_COUNT_IDS} article ids at once.",
+                fields={"ids": [f"More than {MAX_COUNT_IDS}."]},
+            )
+        for external_id in ids:
+            if not external_id:
+                raise VigieError("An article id is empty.", fields={"ids": ["Empty id."]})
+            _check_article_id(external_id)
+        counts = selectors.articles_comment_counts(site=request.auth, external_ids=ids)
+        return Response({"results": counts})
 
 
 class ArticleCommentsView(SiteView):
