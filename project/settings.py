@@ -368,6 +368,9 @@ REST_FRAMEWORK = {
         # One reader, or one reader IP, reporting comment after comment: a brigade.
         "reporter": env_str("VIGIE_RATE_REPORTER", "30/hour"),
         "report_ip": env_str("VIGIE_RATE_REPORT_IP", "60/hour"),
+        # The pre-submit check (POST /api/v1/check): a reader may check a few drafts per post.
+        "check_author": env_str("VIGIE_RATE_CHECK_AUTHOR", "30/min"),
+        "check_ip": env_str("VIGIE_RATE_CHECK_IP", "90/min"),
     },
 }
 

@@ -144,6 +144,48 @@ class AuthorInput(StrictSerializer):
     name = Text(max_length=100)
 
 
+class CheckAuthorInput(StrictSerializer):
+    id = ExternalId()
+    name = Text(max_length=100, required=False, allow_blank=True)
+
+
+class CheckInput(StrictSerializer):
+    body = Text(min_length=1, max_length=settings.VIGIE_MAX_BODY_CHARS, trim_whitespace=False)
+    author = CheckAuthorInput(required=False)
+    article_id = ExternalId(required=False)
+
+    def validate_body(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("The comment is empty.")
+        return value
+
+
+class CheckReasonOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="A reason code, as in the comment's statement of reasons.")
+    message = serializers.CharField(help_text="The reason in the request's language (French by default).")
+
+
+class CheckSpanOutput(serializers.Serializer):
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    text = serializers.CharField(help_text="body[start:end]")
+    label = serializers.CharField(help_text="toxicity, spam or personal_data:<kind>")
+
+
+class CheckOutput(serializers.Serializer):
+    toxicity = serializers.FloatField()
+    spam = serializers.FloatField()
+    would_be = serializers.ChoiceField(choices=["published", "held", "rejected"])
+    reasons = CheckReasonOutput(many=True)
+    spans = CheckSpanOutput(many=True)
+    method = serializers.ChoiceField(
+        choices=["fast", "cascade"],
+        help_text="fast: the fast model decided; cascade: its score was in the band and the encoder's "
+        "second opinion decided, as the workers would.",
+    )
+    model = serializers.CharField(help_text="The model version that scored it.")
+
+
 class CommentInput(StrictSerializer):
     author = AuthorInput()
     body = Text(min_length=1, max_length=settings.VIGIE_MAX_BODY_CHARS, trim_whitespace=False)

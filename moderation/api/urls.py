@@ -8,6 +8,7 @@ urlpatterns = [
     path("articles/<str:external_id>/comments", views.ArticleCommentsView.as_view(), name="article-comments"),
     path("comments/<int:comment_id>", views.CommentView.as_view(), name="comment"),
     path("comments/<int:comment_id>/reports", views.CommentReportsView.as_view(), name="comment-reports"),
+    path("check", views.CheckView.as_view(), name="check"),
     path("webhooks", views.WebhooksView.as_view(), name="webhooks"),
     path("webhooks/<int:webhook_id>", views.WebhookView.as_view(), name="webhook"),
     path("comments/<int:comment_id>/appeals", views.CommentAppealsView.as_view(), name="comment-appeals"),

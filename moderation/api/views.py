@@ -24,6 +24,8 @@ from moderation.api.permissions import IsModerator, IsSite
 from moderation.api.schema import BODY, MODERATOR, SITE, errors
 from moderation.api.throttling import (
     AuthorThrottle,
+    CheckAuthorThrottle,
+    CheckIpThrottle,
     ReaderIpThrottle,
     ReporterThrottle,
     ReportIpThrottle,
@@ -269,6 +271,43 @@ class ArticleCommentsView(SiteView):
             idempotency_key=key,
         )
         return Response(s.CommentStatusOutput(comment).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CheckView(SiteView):
+    # Limited like posting (per site, per reader, per reader IP), on budgets of its own.
+    throttle_classes = [SiteThrottle, CheckAuthorThrottle, CheckIpThrottle]
+
+    @extend_schema(
+        tags=["comments"],
+        summary="Pre-submit check: would this comment be published, held or rejected?",
+        description=(
+            "Scores the text as the moderation pipeline would (the fast model, the encoder's "
+            "second opinion in its band, the site's thresholds and word lists, the article's and "
+            "the author's moderation) and stores nothing. For the reader's widget: warn before "
+            "posting a comment that would be held."
+        ),
+        request=s.CheckInput,
+        parameters=[
+            OpenApiParameter(
+                "X-Reader-IP", OpenApiTypes.STR, OpenApiParameter.HEADER, description="For per-IP limits."
+            ),
+            OpenApiParameter("Accept-Language", OpenApiTypes.STR, OpenApiParameter.HEADER),
+        ],
+        responses={200: s.CheckOutput, **errors(SITE, BODY, "not_found", "article_closed")},
+    )
+    def post(self, request):
+        data = _validated(s.CheckInput, request.data)
+        author = data.get("author") or {}
+        if data.get("article_id") is not None:
+            _check_article_id(data["article_id"])
+        result = services.comment_check(
+            site=request.auth,
+            body=data["body"],
+            author_external_id=author.get("id"),
+            author_name=author.get("name", ""),
+            article_external_id=data.get("article_id"),
+        )
+        return Response(s.CheckOutput(result).data)
 
 
 def int_param(request, name: str, *, low: int, high: int, message: str) -> int | None:

@@ -17,6 +17,7 @@ from moderation.services.authors import (  # noqa: F401
     authors_apply_reject_rate,
 )
 from moderation.services.classification import (  # noqa: F401
+    comment_check,
     comments_classify,
     comments_second_opinion,
     comments_sweep_screening,
