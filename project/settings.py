@@ -318,6 +318,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "moderation.tasks.sweep_received",
         "schedule": timedelta(seconds=env_int("VIGIE_SWEEP_INTERVAL", 60, minimum=1)),
     },
+    # The sites' retention rules (Site.retention_days): once a day is precise enough for days.
+    "purge-expired": {
+        "task": "moderation.tasks.purge_expired",
+        "schedule": timedelta(hours=24),
+    },
     # Sends webhook retries when they fall due, and deliveries whose task was lost.
     "sweep-webhooks": {
         "task": "moderation.tasks.sweep_webhooks",
@@ -404,6 +409,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "notices", "description": "Notices of illegal content (DSA article 16)."},
         {"name": "appeals", "description": "Authors contesting a decision."},
         {"name": "webhooks", "description": "The site's webhook endpoints (Standard Webhooks)."},
+        {"name": "authors", "description": "An author's personal data: export and erasure (GDPR)."},
         {"name": "moderation", "description": "Moderators: queues, decisions, authors, statistics."},
         {"name": "transparency", "description": "Moderators: DSA transparency counts."},
     ],

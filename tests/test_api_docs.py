@@ -10,7 +10,17 @@ from django.core.management import call_command
 
 from moderation.api.schema import ERROR_CODES
 
-TAGS = {"articles", "comments", "reports", "webhooks", "moderation", "notices", "appeals", "transparency"}
+TAGS = {
+    "articles",
+    "comments",
+    "reports",
+    "webhooks",
+    "authors",
+    "moderation",
+    "notices",
+    "appeals",
+    "transparency",
+}
 CHROMIUM = Path("/usr/bin/chromium")
 TIMEOUT_MS = 30_000
 

@@ -694,6 +694,44 @@ class StatsView(ModeratorView):
         return Response(stats)
 
 
+# --- authors' personal data (site API) --------------------------------------------------------
+
+
+def _check_author_id(external_id: str) -> None:
+    try:
+        s.ExternalId().run_validation(external_id)
+    except serializers.ValidationError as exc:
+        raise VigieError("The author id is not valid.", fields={"external_id": exc.detail}) from None
+
+
+class AuthorExportView(SiteView):
+    @extend_schema(
+        tags=["authors"],
+        summary="Export everything stored about an author (GDPR)",
+        description="The author, their comments with each one's status, history and appeals, the "
+        "reports they made and the events about them. Another site's author, or an erased one, is a 404.",
+        responses={200: OpenApiTypes.OBJECT, **errors(SITE, "invalid", "not_found")},
+    )
+    def get(self, request, external_id: str):
+        _check_author_id(external_id)
+        return Response(selectors.author_export(site=request.auth, external_id=external_id))
+
+
+class AuthorView(SiteView):
+    @extend_schema(
+        tags=["authors"],
+        summary="Erase an author's personal data (GDPR)",
+        description="Bodies and names go from their comments (tombstones keep the threads' shape), "
+        "their reports and the explanations; the audit trail keeps ids and decisions only. A second "
+        "erase is a 404: the author's id no longer leads anywhere.",
+        responses={204: None, **errors(SITE, "invalid", "not_found")},
+    )
+    def delete(self, request, external_id: str):
+        _check_author_id(external_id)
+        services.authors_erase(site=request.auth, external_id=external_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 # --- webhooks (site API) ----------------------------------------------------------------------
 
 

@@ -44,6 +44,10 @@ from moderation.services.decisions import (  # noqa: F401
     comment_reject,
     comments_bulk_decide,
 )
+from moderation.services.personal_data import (  # noqa: F401
+    authors_erase,
+    personal_data_purge_expired,
+)
 from moderation.services.reports import (  # noqa: F401
     comment_dismiss_reports,
     comments_dismiss_reports,
