@@ -41,7 +41,9 @@ def history(site, article, make_comment, moderator):
     )
     camille = Author.objects.get(site=site, external_id="reader-1")
     services.author_note_add(author_id=camille.pk, moderator=moderator, text="Camille, déjà averti")
-    services.author_ban(author_id=camille.pk, moderator=moderator, reason="insultes", note="Camille Martin")
+    services.author_ban(
+        author_id=camille.pk, moderator=moderator, reason="insulte Léa Durand", note="Camille Martin"
+    )
     return {"first": first, "second": second, "reply": reply, "camille": camille}
 
 
@@ -127,12 +129,12 @@ def test_it_erases_the_author_and_keeps_the_trail_and_the_threads(site_api, hist
         [
             list(Comment.objects.filter(author=camille).values()),
             list(Report.objects.values("text", "reporter_id")),
-            list(about.values("note", "reason_params")),
+            list(about.values("note", "reason", "reason_params")),
             list(Classification.objects.filter(comment__author=camille).values("explanation", "labels")),
         ],
         default=str,
     )
-    for trace in ("Camille", "connard", "Lilas", "reader-1", "Léa m'agresse"):
+    for trace in ("Camille", "connard", "Lilas", "reader-1", "Léa m'agresse", "Léa Durand"):
         assert trace not in dump, trace
 
 

@@ -107,15 +107,7 @@ class ArticleInput(StrictSerializer):
 
 
 class ArticleOutput(serializers.ModelSerializer):
-    """An article; the view sets `comment_count` (visible comments) and `site` on it."""
-
     id = serializers.CharField(source="external_id")
-    closes_at = serializers.DateTimeField(
-        read_only=True, allow_null=True, help_text="When comments close by age (null: never)."
-    )
-    comment_count = serializers.IntegerField(
-        read_only=True, help_text="Visible comments (published, approved)."
-    )
 
     class Meta:
         model = Article
@@ -127,11 +119,23 @@ class ArticleOutput(serializers.ModelSerializer):
             "moderation_mode",
             "closed",
             "close_after_days",
-            "closes_at",
-            "comment_count",
             "created_at",
             "updated_at",
         ]
+
+
+class ArticleDetailOutput(ArticleOutput):
+    """An article as its site reads it; the view sets `comment_count` and `site` on it."""
+
+    closes_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When comments close by age (null: never)."
+    )
+    comment_count = serializers.IntegerField(
+        read_only=True, help_text="Visible comments (published, approved)."
+    )
+
+    class Meta(ArticleOutput.Meta):
+        fields = [*ArticleOutput.Meta.fields, "closes_at", "comment_count"]
 
 
 class ArticleCountOutput(serializers.Serializer):

@@ -129,7 +129,7 @@ class ArticleView(SiteView):
         tags=["articles"],
         summary="Create or update an article",
         request=s.ArticleInput,
-        responses={200: s.ArticleOutput, 201: s.ArticleOutput, **errors(SITE, BODY)},
+        responses={200: s.ArticleDetailOutput, 201: s.ArticleDetailOutput, **errors(SITE, BODY)},
     )
     def put(self, request, external_id: str):
         _check_article_id(external_id)
@@ -143,7 +143,7 @@ class ArticleView(SiteView):
     @extend_schema(
         tags=["articles"],
         summary="Get an article",
-        responses={200: s.ArticleOutput, **errors(SITE, "invalid", "not_found")},
+        responses={200: s.ArticleDetailOutput, **errors(SITE, "invalid", "not_found")},
     )
     def get(self, request, external_id: str):
         _check_article_id(external_id)
@@ -154,7 +154,7 @@ class ArticleView(SiteView):
 def _article_output(request, article) -> dict:
     article.site = request.auth  # loaded already: closes_at reads the site's default
     article.comment_count = selectors.article_comment_count(article=article)
-    return s.ArticleOutput(article).data
+    return s.ArticleDetailOutput(article).data
 
 
 MAX_COUNT_IDS = 100

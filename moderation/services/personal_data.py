@@ -5,6 +5,7 @@ ids and decisions (who decided what, when, from which status to which) and remov
 identifies or quotes a person.
 """
 
+import re
 import secrets
 from datetime import timedelta
 
@@ -44,8 +45,9 @@ def authors_erase(*, site: Site, external_id: str) -> Author:
       - Revision rows of those comments (model from the edits work): their bodies, where the
         model exists;
       - Classification.explanation of those comments (it quotes the words) and ``labels``;
-      - ModerationEvent.note and the quoting reason_params of every event about the author or
-        their comments (actor, action, statuses, reason code, moderator and dates stay);
+      - ModerationEvent.note, a reason in a moderator's own words (codes stay) and the quoting
+        reason_params of every event about the author or their comments (actor, action,
+        statuses, reason code, moderator and dates stay);
       - Report.text of reports on their comments; Report.reporter_id and text of the reports
         they made (matched by their id as a reporter on this site), and their Reporter row;
       - Appeal.text of their appeals; AuthorNote rows about them (deleted);
@@ -97,10 +99,16 @@ def _erase_revisions(comments) -> None:
     revision.objects.filter(comment__in=comments).update(body="")
 
 
+_CODE = re.compile(r"[a-z][a-z0-9_]*")
+
+
 def _erase_event_details(events) -> None:
-    for event in events.exclude(note="", reason_params={}).only("id", "note", "reason_params"):
+    for event in events.only("id", "note", "reason", "reason_params"):
         params = {k: v for k, v in (event.reason_params or {}).items() if k not in QUOTING_PARAMS}
-        ModerationEvent.objects.filter(pk=event.pk).update(note="", reason_params=params)
+        # A reason code stays (it is the decision); a moderator's own words may quote or name.
+        reason = event.reason if _CODE.fullmatch(event.reason or "") else ""
+        if (event.note, event.reason, event.reason_params) != ("", reason, params):
+            ModerationEvent.objects.filter(pk=event.pk).update(note="", reason=reason, reason_params=params)
 
 
 def personal_data_purge_expired(*, now=None) -> dict[str, int]:
