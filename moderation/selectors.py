@@ -61,16 +61,25 @@ def article_for_site(*, site: Site, external_id: str) -> Article:
     return article
 
 
+def _counted(prefix: str = "") -> Q:
+    """A comment that counts as visible: published or approved, and not a tombstone (where
+    the edits work's Comment.deleted_at exists)."""
+    q = Q(**{f"{prefix}status__in": Comment.VISIBLE})
+    if any(f.name == "deleted_at" for f in Comment._meta.get_fields()):
+        q &= Q(**{f"{prefix}deleted_at__isnull": True})
+    return q
+
+
 def article_comment_count(*, article: Article) -> int:
     """The article's visible comments (published or approved), replies included."""
-    return Comment.objects.filter(article=article, status__in=Comment.VISIBLE).count()
+    return Comment.objects.filter(_counted(), article=article).count()
 
 
 def articles_comment_counts(*, site: Site, external_ids: list[str]) -> list[dict]:
     """[{"id", "comment_count"}] for those of the site's articles that exist, in one query."""
     rows = (
         Article.objects.filter(site=site, external_id__in=external_ids)
-        .annotate(count=Count("comments", filter=Q(comments__status__in=Comment.VISIBLE)))
+        .annotate(count=Count("comments", filter=_counted("comments__")))
         .values_list("external_id", "count")
     )
     counts = dict(rows)
