@@ -5,11 +5,13 @@ against ``Comment.TRANSITIONS``; nothing here has business logic in ``save()``.
 """
 
 import hashlib
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -107,6 +109,23 @@ class Site(models.Model):
         choices=[("fr", "français"), ("en", "English")],
         default="fr",
     )
+    close_after_days = models.PositiveIntegerField(
+        _("close articles after (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("An article refuses new comments this many days after it was created (empty: never)"),
+    )
+    retention_days = models.PositiveIntegerField(
+        _("keep personal data (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_(
+            "The bodies of rejected comments and the reporters' ids are purged after this many days "
+            "(manage.py purge_expired; empty: kept)"
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -129,6 +148,13 @@ class Article(models.Model):
         _("moderation"), max_length=4, choices=ModerationMode.choices, default=ModerationMode.POST
     )
     closed = models.BooleanField(_("closed to comments"), default=False)
+    close_after_days = models.PositiveIntegerField(
+        _("close after (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("Empty: the site's setting"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -143,6 +169,19 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title or self.external_id
 
+    @property
+    def closes_at(self):
+        """When the article stops taking comments by age (None: never), `closed` aside.
+
+        The article's own close_after_days, else its site's, counted from its creation.
+        """
+        days = self.close_after_days or self.site.close_after_days
+        return self.created_at + timedelta(days=days) if days else None
+
+    def is_closed(self, now=None) -> bool:
+        closes_at = self.closes_at
+        return self.closed or (closes_at is not None and (now or timezone.now()) >= closes_at)
+
 
 class Author(models.Model):
     class Status(models.TextChoices):
@@ -156,6 +195,9 @@ class Author(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NORMAL)
     approved_count = models.PositiveIntegerField(_("comments approved"), default=0)
     rejected_count = models.PositiveIntegerField(_("comments rejected"), default=0)
+    # Set by services.authors_erase (GDPR): the row stays for the audit trail, its external id
+    # is replaced by a random one and its name blanked, so nothing links it to the reader.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -248,6 +290,12 @@ class Comment(models.Model):
                 fields=["article", "id"],
                 condition=models.Q(parent__isnull=True, status__in=["published", "approved"]),
                 name="comment_visible_roots",
+            ),
+            # selectors.articles_comment_counts: the visible comments of a set of articles.
+            models.Index(
+                fields=["article"],
+                condition=models.Q(status__in=["published", "approved"]),
+                name="comment_article_visible",
             ),
             # selectors.visible_replies: the replies under a page of roots.
             models.Index(fields=["root", "created_at"], name="comment_root_created"),

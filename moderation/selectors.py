@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from moderation import reasons
 from moderation.errors import NotFound
 from moderation.models import (
     Appeal,
@@ -58,6 +59,31 @@ def article_for_site(*, site: Site, external_id: str) -> Article:
     if article is None:
         raise NotFound(f"No article {external_id!r} on this site.")
     return article
+
+
+def _counted(prefix: str = "") -> Q:
+    """A comment that counts as visible: published or approved, and not a tombstone (where
+    the edits work's Comment.deleted_at exists)."""
+    q = Q(**{f"{prefix}status__in": Comment.VISIBLE})
+    if any(f.name == "deleted_at" for f in Comment._meta.get_fields()):
+        q &= Q(**{f"{prefix}deleted_at__isnull": True})
+    return q
+
+
+def article_comment_count(*, article: Article) -> int:
+    """The article's visible comments (published or approved), replies included."""
+    return Comment.objects.filter(_counted(), article=article).count()
+
+
+def articles_comment_counts(*, site: Site, external_ids: list[str]) -> list[dict]:
+    """[{"id", "comment_count"}] for those of the site's articles that exist, in one query."""
+    rows = (
+        Article.objects.filter(site=site, external_id__in=external_ids)
+        .annotate(count=Count("comments", filter=_counted("comments__")))
+        .values_list("external_id", "count")
+    )
+    counts = dict(rows)
+    return [{"id": i, "comment_count": counts[i]} for i in external_ids if i in counts]
 
 
 def author_for_site(*, site: Site, external_id: str) -> Author | None:
@@ -476,3 +502,95 @@ def oldest_waiting_ages() -> dict[str, float | None]:
         created = next(iter(oldest), (None,))[0]
         ages[str(stage)] = None if created is None else (now - created).total_seconds()
     return ages
+
+
+def author_export(*, site: Site, external_id: str) -> dict:
+    """Everything stored about one author of this site (GDPR art. 15 and 20), as JSON data:
+    the author, their comments with each one's history, the reports they made, the events
+    about them, their appeals. Raises NotFound for an unknown (or erased) author."""
+    author = Author.objects.filter(site=site, external_id=external_id, erased_at__isnull=True).first()
+    if author is None:
+        raise NotFound(f"No author {external_id!r} on this site.")
+    comments = list(
+        Comment.objects.filter(author=author).select_related("article").order_by("created_at", "id")
+    )
+    events = defaultdict(list)
+    for event in ModerationEvent.objects.filter(comment__in=comments).order_by("created_at", "id"):
+        events[event.comment_id].append(_event_data(event))
+    revisions = _revisions_of(comments)
+    appeals = defaultdict(list)
+    for appeal in Appeal.objects.filter(comment__in=comments).order_by("created_at", "id"):
+        appeals[appeal.comment_id].append(
+            {"text": appeal.text, "status": appeal.status, "created_at": appeal.created_at}
+        )
+    return {
+        "site": site.name,
+        "exported_at": timezone.now(),
+        "author": {
+            "id": author.external_id,
+            "name": author.name,
+            "status": author.status,
+            "created_at": author.created_at,
+        },
+        "comments": [
+            {
+                "id": c.pk,
+                "article_id": c.article.external_id,
+                "parent_id": c.parent_id,
+                "body": c.body,
+                "status": c.site_status,
+                "created_at": c.created_at,
+                "updated_at": c.updated_at,
+                "history": events[c.pk],
+                "revisions": revisions.get(c.pk, []),
+                "appeals": appeals[c.pk],
+            }
+            for c in comments
+        ],
+        "reports_made": [
+            {
+                "comment_id": r.comment_id,
+                "reason": r.reason,
+                "text": r.text,
+                "created_at": r.created_at,
+                "outcome": r.outcome,
+            }
+            for r in Report.objects.filter(comment__site=site, reporter_id=external_id).order_by(
+                "created_at", "id"
+            )
+        ],
+        "events": [
+            _event_data(e) for e in ModerationEvent.objects.filter(author=author).order_by("created_at", "id")
+        ],
+        # What moderators wrote about them is about them too (without who wrote it).
+        "moderator_notes": [
+            {"text": n.text, "created_at": n.created_at}
+            for n in AuthorNote.objects.filter(author=author).order_by("created_at", "id")
+        ],
+    }
+
+
+def _event_data(event: ModerationEvent) -> dict:
+    # Who decided is "a moderator", not which one: the moderator's identity is their data.
+    return {
+        "action": event.action,
+        "actor": event.actor,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "reason": reasons.describe(event.reason, event.reason_params),
+        "at": event.created_at,
+    }
+
+
+def _revisions_of(comments: list[Comment]) -> dict[int, list[dict]]:
+    """The earlier texts of edited comments, where the edits work's Revision model exists."""
+    from django.apps import apps
+
+    try:
+        revision = apps.get_model("moderation", "Revision")
+    except LookupError:
+        return {}
+    out = defaultdict(list)
+    for r in revision.objects.filter(comment__in=comments).order_by("pk"):
+        out[r.comment_id].append({"body": r.body, "created_at": getattr(r, "created_at", None)})
+    return out

@@ -46,6 +46,12 @@ def second_opinion(comment_ids: list[int]) -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def purge_expired() -> dict:
+    """Daily (Celery beat): the sites' retention rules (`manage.py purge_expired` by hand)."""
+    return services.personal_data_purge_expired()
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def sweep_received() -> int:
     """Periodic safety net (Celery beat): re-enqueue comments stuck at either stage."""
     return services.comments_sweep_received() + services.comments_sweep_screening()

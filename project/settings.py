@@ -147,6 +147,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI and ReDoc from our own static files: /api/docs/ works offline and under the
+    # Content-Security-Policy without a CDN.
     "drf_spectacular_sidecar",
     "csp",
     "axes",
@@ -347,6 +349,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "moderation.tasks.sweep_received",
         "schedule": timedelta(seconds=env_int("VIGIE_SWEEP_INTERVAL", 60, minimum=1)),
     },
+    # The sites' retention rules (Site.retention_days): once a day is precise enough for days.
+    "purge-expired": {
+        "task": "moderation.tasks.purge_expired",
+        "schedule": timedelta(hours=24),
+    },
     # Sends webhook retries when they fall due, and deliveries whose task was lost.
     "sweep-webhooks": {
         "task": "moderation.tasks.sweep_webhooks",
@@ -397,20 +404,46 @@ REST_FRAMEWORK = {
         # One reader, or one reader IP, reporting comment after comment: a brigade.
         "reporter": env_str("VIGIE_RATE_REPORTER", "30/hour"),
         "report_ip": env_str("VIGIE_RATE_REPORT_IP", "60/hour"),
+        # The pre-submit check (POST /api/v1/check): a reader may check a few drafts per post.
+        "check_author": env_str("VIGIE_RATE_CHECK_AUTHOR", "30/min"),
+        "check_ip": env_str("VIGIE_RATE_CHECK_IP", "90/min"),
     },
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vigie API",
-    "DESCRIPTION": "Comment moderation for news websites: site API and moderator API.",
+    "DESCRIPTION": (
+        "Comment moderation for news websites: site API (`Authorization: Api-Key <key>`) and "
+        "moderator API (`Authorization: Token <token>` or an admin session). Every error has the "
+        'shape `{"error": {"code", "message", "fields"}}`; each operation lists the codes it can '
+        "answer. Any operation may also answer 405 (`method_not_allowed`) or 406 "
+        "(`not_acceptable`, an Accept header without JSON). A step-by-step guide: "
+        "docs/integration.md in the repository."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    # Swagger UI and ReDoc from our own static files (drf-spectacular-sidecar), not a CDN:
-    # the docs work offline and under the Content-Security-Policy's script-src 'self'.
+    # The docs pages' JavaScript and CSS from drf-spectacular-sidecar's static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Names for the enums that share a field name (otherwise hashed names and a warning).
+    "ENUM_NAME_OVERRIDES": {
+        "CommentStatusEnum": "moderation.models.Comment.Status",
+        "SiteCommentStatusEnum": "moderation.api.serializers.SITE_STATUSES",
+        "ReportReasonEnum": "moderation.models.Report.Reason",
+    },
+    "TAGS": [
+        {"name": "articles", "description": "The site's articles and their settings."},
+        {"name": "comments", "description": "Posting readers' comments and reading them back."},
+        {"name": "reports", "description": "Readers' reports of visible comments."},
+        {"name": "notices", "description": "Notices of illegal content (DSA article 16)."},
+        {"name": "appeals", "description": "Authors contesting a decision."},
+        {"name": "webhooks", "description": "The site's webhook endpoints (Standard Webhooks)."},
+        {"name": "authors", "description": "An author's personal data: export and erasure (GDPR)."},
+        {"name": "moderation", "description": "Moderators: queues, decisions, authors, statistics."},
+        {"name": "transparency", "description": "Moderators: DSA transparency counts."},
+    ],
 }
 
 # --- Vigie ------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def in_process_wsgi():
 @pytest.fixture
 def world(in_process_wsgi, site_key, moderator, make_comment, monkeypatch):
     """Real objects for generated requests to reach: half the cases use their ids."""
-    for scope in ("site", "author", "ip", "report"):  # limits are tested elsewhere; here they hide paths
+    for scope in ("site", "author", "ip", "report", "check_author", "check_ip"):  # limits: tested elsewhere
         monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, scope, "1000000/min")
     published = set_status(make_comment("Un avis publié."), Comment.Status.PUBLISHED)
     held = set_status(make_comment("<script>alert(1)</script> retenu", author="r2"), Comment.Status.HELD)

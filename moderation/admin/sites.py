@@ -33,6 +33,8 @@ TUNING = [
     "reports_to_hold",
     "banned_words",
     "suspect_words",
+    "close_after_days",
+    "retention_days",
 ]
 THRESHOLDS = ["toxicity_hold", "toxicity_reject", "spam_hold", "spam_reject"]
 

@@ -102,6 +102,8 @@ class ArticleInput(StrictSerializer):
     language = serializers.ChoiceField(choices=["fr", "en", "other"], required=False)
     moderation_mode = serializers.ChoiceField(choices=ModerationMode.choices, required=False)
     closed = serializers.BooleanField(required=False)
+    # null: the site's setting. Counted from the article's creation in Vigie.
+    close_after_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=3650)
 
 
 class ArticleOutput(serializers.ModelSerializer):
@@ -109,12 +111,83 @@ class ArticleOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Article
-        fields = ["id", "url", "title", "language", "moderation_mode", "closed", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "url",
+            "title",
+            "language",
+            "moderation_mode",
+            "closed",
+            "close_after_days",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ArticleDetailOutput(ArticleOutput):
+    """An article as its site reads it; the view sets `comment_count` and `site` on it."""
+
+    closes_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When comments close by age (null: never)."
+    )
+    comment_count = serializers.IntegerField(
+        read_only=True, help_text="Visible comments (published, approved)."
+    )
+
+    class Meta(ArticleOutput.Meta):
+        fields = [*ArticleOutput.Meta.fields, "closes_at", "comment_count"]
+
+
+class ArticleCountOutput(serializers.Serializer):
+    id = serializers.CharField()
+    comment_count = serializers.IntegerField()
 
 
 class AuthorInput(StrictSerializer):
     id = ExternalId()
     name = Text(max_length=100)
+
+
+class CheckAuthorInput(StrictSerializer):
+    id = ExternalId()
+    name = Text(max_length=100, required=False, allow_blank=True)
+
+
+class CheckInput(StrictSerializer):
+    body = Text(min_length=1, max_length=settings.VIGIE_MAX_BODY_CHARS, trim_whitespace=False)
+    author = CheckAuthorInput(required=False)
+    article_id = ExternalId(required=False)
+
+    def validate_body(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("The comment is empty.")
+        return value
+
+
+class CheckReasonOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="A reason code, as in the comment's statement of reasons.")
+    message = serializers.CharField(help_text="The reason in the request's language (French by default).")
+
+
+class CheckSpanOutput(serializers.Serializer):
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    text = serializers.CharField(help_text="body[start:end]")
+    label = serializers.CharField(help_text="toxicity, spam or personal_data:<kind>")
+
+
+class CheckOutput(serializers.Serializer):
+    toxicity = serializers.FloatField()
+    spam = serializers.FloatField()
+    would_be = serializers.ChoiceField(choices=["published", "held", "rejected"])
+    reasons = CheckReasonOutput(many=True)
+    spans = CheckSpanOutput(many=True)
+    method = serializers.ChoiceField(
+        choices=["fast", "cascade"],
+        help_text="fast: the fast model decided; cascade: its score was in the band and the encoder's "
+        "second opinion decided, as the workers would.",
+    )
+    model = serializers.CharField(help_text="The model version that scored it.")
 
 
 class CommentInput(StrictSerializer):
@@ -133,6 +206,10 @@ class AuthorOutput(serializers.Serializer):
     name = serializers.CharField()
 
 
+# The statuses a site sees: `screening` (waiting for the second opinion) reads as `received`.
+SITE_STATUSES = [c for c in Comment.Status.choices if c[0] != Comment.Status.SCREENING]
+
+
 class CommentStatusOutput(serializers.Serializer):
     """One comment as its site sees it, whatever its status (for the author's own view).
 
@@ -145,9 +222,7 @@ class CommentStatusOutput(serializers.Serializer):
     parent_id = serializers.IntegerField(allow_null=True)
     author = AuthorOutput()
     body = serializers.CharField()
-    status = serializers.ChoiceField(
-        choices=[c for c in Comment.Status.choices if c[0] != Comment.Status.SCREENING], source="site_status"
-    )
+    status = serializers.ChoiceField(choices=SITE_STATUSES, source="site_status")
     visible = serializers.BooleanField(source="is_visible")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

@@ -156,6 +156,16 @@ class ReaderIpThrottle(CountingThrottle):
         return self.cache_format % {"scope": self.scope, "ident": f"{site.pk}:{_digest(ip)}"}
 
 
+class CheckAuthorThrottle(AuthorThrottle):
+    """The pre-submit check, per reader: its own budget, so a nudge does not use up posting's."""
+
+    scope = "check_author"
+
+
+class CheckIpThrottle(ReaderIpThrottle):
+    scope = "check_ip"
+
+
 class ReportThrottle(SiteThrottle):
     scope = "report"
 

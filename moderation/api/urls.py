@@ -3,10 +3,14 @@ from django.urls import path
 from moderation.api import views
 
 urlpatterns = [
+    path("articles", views.ArticlesView.as_view(), name="articles"),
     path("articles/<str:external_id>", views.ArticleView.as_view(), name="article"),
     path("articles/<str:external_id>/comments", views.ArticleCommentsView.as_view(), name="article-comments"),
     path("comments/<int:comment_id>", views.CommentView.as_view(), name="comment"),
     path("comments/<int:comment_id>/reports", views.CommentReportsView.as_view(), name="comment-reports"),
+    path("check", views.CheckView.as_view(), name="check"),
+    path("authors/<str:external_id>", views.AuthorView.as_view(), name="author"),
+    path("authors/<str:external_id>/export", views.AuthorExportView.as_view(), name="author-export"),
     path("webhooks", views.WebhooksView.as_view(), name="webhooks"),
     path("webhooks/<int:webhook_id>", views.WebhookView.as_view(), name="webhook"),
     path("comments/<int:comment_id>/appeals", views.CommentAppealsView.as_view(), name="comment-appeals"),

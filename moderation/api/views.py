@@ -21,8 +21,11 @@ from moderation import selectors, services
 from moderation.api import serializers as s
 from moderation.api.authentication import ApiKeyAuthentication
 from moderation.api.permissions import IsModerator, IsSite
+from moderation.api.schema import BODY, MODERATOR, SITE, errors
 from moderation.api.throttling import (
     AuthorThrottle,
+    CheckAuthorThrottle,
+    CheckIpThrottle,
     ReaderIpThrottle,
     ReporterThrottle,
     ReportIpThrottle,
@@ -33,20 +36,8 @@ from moderation.api.throttling import (
 from moderation.errors import NotFound, VigieError
 from moderation.models import Comment
 
-ERROR = inline_serializer(
-    "Error",
-    {
-        "error": inline_serializer(
-            "ErrorBody",
-            {
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "fields": serializers.DictField(),
-            },
-        )
-    },
-)
-ERRORS = {code: ERROR for code in (400, 401, 403, 404, 409, 413, 415, 429)}
+# A decision: unknown comments, a status that cannot move so, or the moderator's own appealed one.
+DECISION_ERRORS = errors(MODERATOR, BODY, "not_found", "invalid_transition", "own_decision_appealed")
 
 
 def cursor_page(name: str, item):
@@ -134,20 +125,77 @@ def _check_article_id(external_id: str) -> None:
 
 
 class ArticleView(SiteView):
-    @extend_schema(request=s.ArticleInput, responses={200: s.ArticleOutput, 201: s.ArticleOutput, **ERRORS})
+    @extend_schema(
+        tags=["articles"],
+        summary="Create or update an article",
+        request=s.ArticleInput,
+        responses={200: s.ArticleDetailOutput, 201: s.ArticleDetailOutput, **errors(SITE, BODY)},
+    )
     def put(self, request, external_id: str):
         _check_article_id(external_id)
         data = _validated(s.ArticleInput, request.data)
         article, created = services.article_upsert(site=request.auth, external_id=external_id, **data)
         return Response(
-            s.ArticleOutput(article).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            _article_output(request, article),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
-    @extend_schema(responses={200: s.ArticleOutput, **ERRORS})
+    @extend_schema(
+        tags=["articles"],
+        summary="Get an article",
+        responses={200: s.ArticleDetailOutput, **errors(SITE, "invalid", "not_found")},
+    )
     def get(self, request, external_id: str):
         _check_article_id(external_id)
         article = selectors.article_for_site(site=request.auth, external_id=external_id)
-        return Response(s.ArticleOutput(article).data)
+        return Response(_article_output(request, article))
+
+
+def _article_output(request, article) -> dict:
+    article.site = request.auth  # loaded already: closes_at reads the site's default
+    article.comment_count = selectors.article_comment_count(article=article)
+    return s.ArticleDetailOutput(article).data
+
+
+MAX_COUNT_IDS = 100
+
+
+class ArticlesView(SiteView):
+    @extend_schema(
+        tags=["articles"],
+        summary="Count the visible comments of up to 100 articles",
+        operation_id="articles_counts",
+        parameters=[
+            OpenApiParameter(
+                "ids",
+                OpenApiTypes.STR,
+                required=True,
+                description=f"Article ids separated by commas, 1 to {MAX_COUNT_IDS}; unknown ids left out.",
+            )
+        ],
+        responses={
+            200: inline_serializer("ArticleCounts", {"results": s.ArticleCountOutput(many=True)}),
+            **errors(SITE, "invalid"),
+        },
+    )
+    def get(self, request):
+        raw = request.query_params.get("ids")
+        if not raw:
+            raise VigieError(
+                "ids is required: article ids separated by commas.", fields={"ids": ["Required."]}
+            )
+        ids = list(dict.fromkeys(raw.split(",")))
+        if len(ids) > MAX_COUNT_IDS:
+            raise VigieError(
+                f"At most {MAX_COUNT_IDS} article ids at once.",
+                fields={"ids": [f"More than {MAX_COUNT_IDS}."]},
+            )
+        for external_id in ids:
+            if not external_id:
+                raise VigieError("An article id is empty.", fields={"ids": ["Empty id."]})
+            _check_article_id(external_id)
+        counts = selectors.articles_comment_counts(site=request.auth, external_ids=ids)
+        return Response({"results": counts})
 
 
 class ArticleCommentsView(SiteView):
@@ -157,12 +205,18 @@ class ArticleCommentsView(SiteView):
         return super().get_throttles()
 
     @extend_schema(
+        tags=["comments"],
+        summary="List an article's visible comments",
         parameters=[
             OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` / `previous`."),
             OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to the maximum page size."),
             OpenApiParameter("order", OpenApiTypes.STR, enum=["oldest", "newest"]),
         ],
-        responses={200: cursor_page("VisibleCommentPage", s.VisibleCommentOutput(many=True)), **ERRORS},
+        # An unknown or tampered cursor is a 404 (DRF's pagination).
+        responses={
+            200: cursor_page("VisibleCommentPage", s.VisibleCommentOutput(many=True)),
+            **errors(SITE, "invalid", "not_found"),
+        },
     )
     def get(self, request, external_id: str):
         _check_article_id(external_id)
@@ -179,6 +233,8 @@ class ArticleCommentsView(SiteView):
         return paginator.get_paginated_response(data)
 
     @extend_schema(
+        tags=["comments"],
+        summary="Post a reader's comment",
         request=s.CommentInput,
         parameters=[
             OpenApiParameter(
@@ -191,7 +247,10 @@ class ArticleCommentsView(SiteView):
                 "X-Reader-IP", OpenApiTypes.STR, OpenApiParameter.HEADER, description="For per-IP limits."
             ),
         ],
-        responses={202: s.CommentStatusOutput, **ERRORS},
+        responses={
+            202: s.CommentStatusOutput,
+            **errors(SITE, BODY, "not_found", "article_closed", "idempotency_key_reused"),
+        },
     )
     def post(self, request, external_id: str):
         _check_article_id(external_id)
@@ -212,6 +271,43 @@ class ArticleCommentsView(SiteView):
             idempotency_key=key,
         )
         return Response(s.CommentStatusOutput(comment).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CheckView(SiteView):
+    # Limited like posting (per site, per reader, per reader IP), on budgets of its own.
+    throttle_classes = [SiteThrottle, CheckAuthorThrottle, CheckIpThrottle]
+
+    @extend_schema(
+        tags=["comments"],
+        summary="Pre-submit check: would this comment be published, held or rejected?",
+        description=(
+            "Scores the text as the moderation pipeline would (the fast model, the encoder's "
+            "second opinion in its band, the site's thresholds and word lists, the article's and "
+            "the author's moderation) and stores nothing. For the reader's widget: warn before "
+            "posting a comment that would be held."
+        ),
+        request=s.CheckInput,
+        parameters=[
+            OpenApiParameter(
+                "X-Reader-IP", OpenApiTypes.STR, OpenApiParameter.HEADER, description="For per-IP limits."
+            ),
+            OpenApiParameter("Accept-Language", OpenApiTypes.STR, OpenApiParameter.HEADER),
+        ],
+        responses={200: s.CheckOutput, **errors(SITE, BODY, "not_found", "article_closed")},
+    )
+    def post(self, request):
+        data = _validated(s.CheckInput, request.data)
+        author = data.get("author") or {}
+        if data.get("article_id") is not None:
+            _check_article_id(data["article_id"])
+        result = services.comment_check(
+            site=request.auth,
+            body=data["body"],
+            author_external_id=author.get("id"),
+            author_name=author.get("name", ""),
+            article_external_id=data.get("article_id"),
+        )
+        return Response(s.CheckOutput(result).data)
 
 
 def int_param(request, name: str, *, low: int, high: int, message: str) -> int | None:
@@ -241,8 +337,10 @@ def _statement_language(request, site) -> str:
 
 class CommentView(SiteView):
     @extend_schema(
+        tags=["comments"],
+        summary="Get a comment, its status and its statement of reasons",
         parameters=[OpenApiParameter("Accept-Language", OpenApiTypes.STR, OpenApiParameter.HEADER)],
-        responses={200: s.CommentDetailOutput, **ERRORS},
+        responses={200: s.CommentDetailOutput, **errors(SITE, "not_found")},
     )
     def get(self, request, comment_id: int):
         comment = selectors.comment_for_site(site=request.auth, comment_id=_comment_id(comment_id))
@@ -250,8 +348,19 @@ class CommentView(SiteView):
         return Response(s.CommentDetailOutput(comment, context={"statement": statement}).data)
 
 
+APPEAL_REFUSALS = ("not_restricted", "appeal_window_closed", "appeal_open", "already_appealed")
+
+
 class CommentAppealsView(SiteView):
-    @extend_schema(request=s.AppealInput, responses={201: s.AppealOutput, **ERRORS})
+    @extend_schema(
+        tags=["appeals"],
+        summary="Contest a decision on a comment (the author's appeal)",
+        request=s.AppealInput,
+        responses={
+            201: s.AppealOutput,
+            **errors(SITE, BODY, "not_found", APPEAL_REFUSALS),
+        },
+    )
     def post(self, request, comment_id: int):
         data = _validated(s.AppealInput, request.data)
         appeal = services.appeal_create(
@@ -261,7 +370,12 @@ class CommentAppealsView(SiteView):
 
 
 class NoticesView(SiteView):
-    @extend_schema(request=s.NoticeInput, responses={201: s.NoticeOutput, **ERRORS})
+    @extend_schema(
+        tags=["notices"],
+        summary="Notify illegal content (DSA article 16)",
+        request=s.NoticeInput,
+        responses={201: s.NoticeOutput, **errors(SITE, BODY, "not_found")},
+    )
     def post(self, request):
         data = _validated(s.NoticeInput, request.data)
         notifier = data.get("notifier") or {}
@@ -281,13 +395,15 @@ class CommentReportsView(SiteView):
     throttle_classes = [ReportThrottle, ReporterThrottle, ReportIpThrottle]
 
     @extend_schema(
+        tags=["reports"],
+        summary="Report a visible comment (a reader's report)",
         request=s.ReportInput,
         parameters=[
             OpenApiParameter(
                 "X-Reader-IP", OpenApiTypes.STR, OpenApiParameter.HEADER, description="For per-IP limits."
             ),
         ],
-        responses={201: s.ReportOutput, **ERRORS},
+        responses={201: s.ReportOutput, **errors(SITE, BODY, "not_found", "already_reported")},
     )
     def post(self, request, comment_id: int):
         data = _validated(s.ReportInput, request.data)
@@ -332,6 +448,9 @@ QUEUE_ORDERINGS = {
 
 class ModerationQueueView(ModeratorView):
     @extend_schema(
+        tags=["moderation"],
+        summary="List a review queue",
+        operation_id="moderation_queue_list",
         parameters=[
             OpenApiParameter("queue", OpenApiTypes.STR, enum=list(selectors.QUEUES), required=True),
             OpenApiParameter("ordering", OpenApiTypes.STR, enum=list(QUEUE_ORDERINGS)),
@@ -347,7 +466,10 @@ class ModerationQueueView(ModeratorView):
             OpenApiParameter("min_spam", OpenApiTypes.FLOAT),
             OpenApiParameter("q", OpenApiTypes.STR, description="Text in the body."),
         ],
-        responses={200: cursor_page("QueueItemPage", s.QueueItemOutput(many=True)), **ERRORS},
+        responses={
+            200: cursor_page("QueueItemPage", s.QueueItemOutput(many=True)),
+            **errors(MODERATOR, "invalid", "not_found"),
+        },
     )
     def get(self, request):
         queue = request.query_params.get("queue", "held")
@@ -375,7 +497,11 @@ class ModerationQueueView(ModeratorView):
 
 
 class ModerationCommentView(ModeratorView):
-    @extend_schema(responses={200: s.ModeratorCommentOutput, **ERRORS})
+    @extend_schema(
+        tags=["moderation"],
+        summary="Get a comment with its scores, reports, author history and trail",
+        responses={200: s.ModeratorCommentOutput, **errors(MODERATOR, "not_found")},
+    )
     def get(self, request, comment_id: int):
         comment = selectors.comment_for_moderator(user=request.user, comment_id=_comment_id(comment_id))
         return Response(_moderator_comment(comment))
@@ -406,7 +532,12 @@ class ApproveView(_DecisionView):
     action = "approve"
     input_serializer = s.ApproveInput
 
-    @extend_schema(request=s.ApproveInput, responses={200: s.ModeratorCommentOutput, **ERRORS})
+    @extend_schema(
+        tags=["moderation"],
+        summary="Approve a comment",
+        request=s.ApproveInput,
+        responses={200: s.ModeratorCommentOutput, **DECISION_ERRORS},
+    )
     def post(self, request, comment_id: int):
         return super().post(request, comment_id)
 
@@ -415,13 +546,23 @@ class RejectView(_DecisionView):
     action = "reject"
     input_serializer = s.DecisionInput
 
-    @extend_schema(request=s.DecisionInput, responses={200: s.ModeratorCommentOutput, **ERRORS})
+    @extend_schema(
+        tags=["moderation"],
+        summary="Reject a comment",
+        request=s.DecisionInput,
+        responses={200: s.ModeratorCommentOutput, **DECISION_ERRORS},
+    )
     def post(self, request, comment_id: int):
         return super().post(request, comment_id)
 
 
 class DismissReportsView(ModeratorView):
-    @extend_schema(request=s.DismissReportsInput, responses={200: s.ModeratorCommentOutput, **ERRORS})
+    @extend_schema(
+        tags=["moderation"],
+        summary="Dismiss a comment's open reports",
+        request=s.DismissReportsInput,
+        responses={200: s.ModeratorCommentOutput, **errors(MODERATOR, BODY, "not_found", "no_open_reports")},
+    )
     def post(self, request, comment_id: int):
         data = _validated(s.DismissReportsInput, request.data)
         services.comment_dismiss_reports(comment_id=_comment_id(comment_id), moderator=request.user, **data)
@@ -431,6 +572,8 @@ class DismissReportsView(ModeratorView):
 
 class BulkView(ModeratorView):
     @extend_schema(
+        tags=["moderation"],
+        summary="Approve or reject many comments at once (all or nothing)",
         request=s.BulkInput,
         responses={
             200: inline_serializer(
@@ -440,7 +583,7 @@ class BulkView(ModeratorView):
                     "ids": serializers.ListField(child=serializers.IntegerField()),
                 },
             ),
-            **ERRORS,
+            **DECISION_ERRORS,
         },
     )
     def post(self, request):
@@ -458,7 +601,12 @@ class BulkView(ModeratorView):
 class AuthorActionView(ModeratorView):
     action = ""
 
-    @extend_schema(request=s.AuthorActionInput, responses={200: s.ModeratorAuthorOutput, **ERRORS})
+    @extend_schema(
+        tags=["moderation"],
+        summary="Ban, pre-moderate or restore an author",
+        request=s.AuthorActionInput,
+        responses={200: s.ModeratorAuthorOutput, **errors(MODERATOR, BODY, "not_found")},
+    )
     def post(self, request, author_id: int):
         data = _validated(s.AuthorActionInput, request.data)
         if author_id > 2**62:
@@ -470,12 +618,21 @@ class AuthorActionView(ModeratorView):
 
 
 class AuthorNotesView(ModeratorView):
-    @extend_schema(responses={200: s.AuthorNoteOutput(many=True), **ERRORS})
+    @extend_schema(
+        tags=["moderation"],
+        summary="List the moderators' notes on an author",
+        responses={200: s.AuthorNoteOutput(many=True), **errors(MODERATOR, "not_found")},
+    )
     def get(self, request, author_id: int):
         author = selectors.author_for_moderator(user=request.user, author_id=_author_id(author_id))
         return Response(s.AuthorNoteOutput(selectors.author_notes(author=author, limit=200), many=True).data)
 
-    @extend_schema(request=s.AuthorNoteInput, responses={201: s.AuthorNoteOutput, **ERRORS})
+    @extend_schema(
+        tags=["moderation"],
+        summary="Add a moderator's note on an author",
+        request=s.AuthorNoteInput,
+        responses={201: s.AuthorNoteOutput, **errors(MODERATOR, BODY, "not_found")},
+    )
     def post(self, request, author_id: int):
         data = _validated(s.AuthorNoteInput, request.data)
         note = services.author_note_add(
@@ -492,11 +649,13 @@ def _author_id(value) -> int:
 
 class TransparencyView(ModeratorView):
     @extend_schema(
+        tags=["transparency"],
+        summary="DSA transparency counts for a period",
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="First day, YYYY-MM-DD."),
             OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Last day, YYYY-MM-DD."),
         ],
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: OpenApiTypes.OBJECT, **errors(MODERATOR, "invalid")},
     )
     def get(self, request):
         dates = {}
@@ -520,11 +679,13 @@ class TransparencyView(ModeratorView):
 
 class StatsView(ModeratorView):
     @extend_schema(
+        tags=["moderation"],
+        summary="Moderation statistics: counts per status and per day, time to decision",
         parameters=[
             OpenApiParameter("days", OpenApiTypes.INT, description="1 to 365, default 30."),
             OpenApiParameter("site", OpenApiTypes.INT),
         ],
-        responses={200: s.StatsOutput, **ERRORS},
+        responses={200: s.StatsOutput, **errors(MODERATOR, "invalid")},
     )
     def get(self, request):
         days = int_param(request, "days", low=1, high=365, message="days must be an integer from 1 to 365.")
@@ -533,16 +694,63 @@ class StatsView(ModeratorView):
         return Response(stats)
 
 
+# --- authors' personal data (site API) --------------------------------------------------------
+
+
+def _check_author_id(external_id: str) -> None:
+    try:
+        s.ExternalId().run_validation(external_id)
+    except serializers.ValidationError as exc:
+        raise VigieError("The author id is not valid.", fields={"external_id": exc.detail}) from None
+
+
+class AuthorExportView(SiteView):
+    @extend_schema(
+        tags=["authors"],
+        summary="Export everything stored about an author (GDPR)",
+        description="The author, their comments with each one's status, history and appeals, the "
+        "reports they made and the events about them. Another site's author, or an erased one, is a 404.",
+        responses={200: OpenApiTypes.OBJECT, **errors(SITE, "invalid", "not_found")},
+    )
+    def get(self, request, external_id: str):
+        _check_author_id(external_id)
+        return Response(selectors.author_export(site=request.auth, external_id=external_id))
+
+
+class AuthorView(SiteView):
+    @extend_schema(
+        tags=["authors"],
+        summary="Erase an author's personal data (GDPR)",
+        description="Bodies and names go from their comments (tombstones keep the threads' shape), "
+        "their reports and the explanations; the audit trail keeps ids and decisions only. A second "
+        "erase is a 404: the author's id no longer leads anywhere.",
+        responses={204: None, **errors(SITE, "invalid", "not_found")},
+    )
+    def delete(self, request, external_id: str):
+        _check_author_id(external_id)
+        services.authors_erase(site=request.auth, external_id=external_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 # --- webhooks (site API) ----------------------------------------------------------------------
 
 
 class WebhooksView(SiteView):
-    @extend_schema(responses={200: s.WebhookOutput(many=True), **ERRORS})
+    @extend_schema(
+        tags=["webhooks"],
+        summary="List the site's webhook endpoints",
+        responses={200: s.WebhookOutput(many=True), **errors(SITE)},
+    )
     def get(self, request):
         endpoints = selectors.webhook_endpoints_for_site(site=request.auth)
         return Response(s.WebhookOutput(endpoints, many=True).data)
 
-    @extend_schema(request=s.WebhookInput, responses={201: s.WebhookCreatedOutput, **ERRORS})
+    @extend_schema(
+        tags=["webhooks"],
+        summary="Add a webhook endpoint (its secret is shown once)",
+        request=s.WebhookInput,
+        responses={201: s.WebhookCreatedOutput, **errors(SITE, BODY, "invalid_url", "too_many_webhooks")},
+    )
     def post(self, request):
         data = _validated(s.WebhookInput, request.data)
         endpoint, secret = services.webhook_endpoint_create(
@@ -553,7 +761,11 @@ class WebhooksView(SiteView):
 
 
 class WebhookView(SiteView):
-    @extend_schema(responses={204: None, **ERRORS})
+    @extend_schema(
+        tags=["webhooks"],
+        summary="Delete a webhook endpoint",
+        responses={204: None, **errors(SITE, "not_found")},
+    )
     def delete(self, request, webhook_id: int):
         if webhook_id > 2**62:
             raise NotFound("No such webhook.")

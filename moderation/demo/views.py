@@ -259,6 +259,28 @@ def _post_comment(request: HttpRequest) -> JsonResponse:
     return JsonResponse(_own_status(body), status=202)
 
 
+@require_POST
+def comment_check(request: HttpRequest) -> JsonResponse:
+    """The pre-submit check (POST /api/v1/check) for the reader's draft: would it be held?"""
+    data = _json_body(request)
+    if data is None:
+        return _error("Requête illisible.", 400, "malformed")
+    reader = _reader_id(request)
+    name = data.get("name")
+    payload = {"body": data.get("body", ""), "article_id": ARTICLE_ID}
+    if reader:
+        payload["author"] = {"id": reader, "name": name.strip()[:100] if isinstance(name, str) else ""}
+    try:
+        _declare_article()
+        status, body = _vigie("POST", "/check", payload, {"X-Reader-IP": client_ip(request)})
+    except DemoNotConfigured as exc:
+        return _error(str(exc), 503, "unavailable")
+    if status != 200:
+        return _forwarded_error(status, body)
+    # What the widget needs to warn the reader; the scores stay on the server's side.
+    return JsonResponse({"would_be": body["would_be"], "spans": body["spans"]})
+
+
 def _own_status(comment: dict) -> dict:
     return {"id": comment["id"], "status": comment["status"], "visible": comment["visible"]}
 

@@ -17,6 +17,7 @@ from moderation.services.authors import (  # noqa: F401
     authors_apply_reject_rate,
 )
 from moderation.services.classification import (  # noqa: F401
+    comment_check,
     comments_classify,
     comments_second_opinion,
     comments_sweep_screening,
@@ -42,6 +43,10 @@ from moderation.services.decisions import (  # noqa: F401
     comment_approve,
     comment_reject,
     comments_bulk_decide,
+)
+from moderation.services.personal_data import (  # noqa: F401
+    authors_erase,
+    personal_data_purge_expired,
 )
 from moderation.services.reports import (  # noqa: F401
     comment_dismiss_reports,

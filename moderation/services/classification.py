@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from moderation import policy, reasons
 from moderation.models import (
+    Article,
     Author,
     Classification,
     Comment,
@@ -377,3 +378,91 @@ def _update_classified(comments: list[Comment], *, from_status: str) -> None:
             # Cannot happen while the claim holds the rows; if it did, roll the batch back
             # (the task retries) rather than write a second verdict for a comment.
             raise DatabaseError(f"classified {cursor.rowcount} of {len(rows)} claimed comments")
+
+
+def comment_check(
+    *,
+    site: Site,
+    body: str,
+    author_external_id: str | None = None,
+    author_name: str = "",
+    article_external_id: str | None = None,
+) -> dict:
+    """What the pipeline would decide for this comment if it were posted now (the "nudge").
+
+    The same path as a posted comment: the fast model, the encoder's second opinion when the
+    fast score is in the band and the scores decide, the site's thresholds, word lists and
+    trust rules, the article's and the author's moderation. Stores nothing, enqueues nothing
+    (an unsaved Comment goes through `_verdict`). Raises NotFound for an unknown article,
+    ArticleClosed for one that takes no comments.
+    """
+    from moderation.errors import ArticleClosed
+    from moderation.selectors import article_for_site, author_for_site
+
+    if article_external_id:
+        article = article_for_site(site=site, external_id=article_external_id)
+        article.site = site
+        if article.is_closed():
+            raise ArticleClosed("This article is closed to new comments.")
+    else:  # the site's defaults, as for a new article
+        article = Article(site=site, moderation_mode=site.default_moderation_mode)
+    author = author_for_site(site=site, external_id=author_external_id) if author_external_id else None
+    earlier = Comment.objects.filter(author=author).count() if author is not None else 0
+    if author is None:
+        author = Author(site=site, external_id=author_external_id or "", name=author_name)
+    comment = Comment(site=site, article=article, author=author, body=body)
+    comment.author_name = author_name or author.name
+    model = get_model()
+    score = model.score([body], explain=False)[0]
+    name = _name_scores(model, [comment])[0] if comment.author_name else _NO_NAME
+    new_authors = {None} if earlier < site.premoderate_first_comments else set()
+    verdict = _verdict(comment, score, name, model, new_authors)
+    method = "fast"
+    if verdict.by_score and model.needs_second_opinion(score.toxicity):
+        score = model.second_opinion([body], [score])[0]
+        verdict = _verdict(comment, score, name, model, new_authors)
+        method = "cascade"
+    return {
+        "toxicity": round(score.toxicity, 4),
+        "spam": round(score.spam, 4),
+        "would_be": verdict.status,
+        "reasons": []
+        if verdict.status == Status.PUBLISHED
+        else [{"code": verdict.reason, "message": reasons.describe(verdict.reason, verdict.params)}],
+        "spans": _check_spans(model, comment, score, site_thresholds(site, model, score.language))
+        if verdict.status != Status.PUBLISHED
+        else [],
+        "method": method,
+        "model": model.version,
+    }
+
+
+class _Unflagged:
+    toxicity = spam = 0.0
+
+
+_NO_NAME = _Unflagged()
+
+
+def _check_spans(model, comment: Comment, score, thresholds: policy.Thresholds) -> list[dict]:
+    """The words a reader could reword: those that pushed a score past its hold threshold,
+    and any personal data; offsets index the body as sent."""
+    from moderation.classifier import personal
+
+    explanation = model.explain(comment.body)
+    over = {
+        "toxicity": score.toxicity >= thresholds.toxicity_hold,
+        "spam": score.spam >= thresholds.spam_hold,
+    }
+    spans = [
+        {"start": item["start"], "end": item["end"], "text": item["ngram"], "label": head}
+        for head, items in explanation.items()
+        if over.get(head)
+        for item in items
+        if item.get("weight", 0) > 0
+    ]
+    spans += [
+        {"start": f.start, "end": f.end, "text": f.text, "label": f"personal_data:{f.kind}"}
+        for f in (personal.find(comment.body) if comment.site.detect_personal_data else [])
+    ]
+    return sorted(spans, key=lambda s: (s["start"], s["end"]))

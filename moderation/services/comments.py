@@ -70,8 +70,13 @@ def _comment_insert(
     idempotency_key: str | None,
 ) -> Comment:
     article = article_for_site(site=site, external_id=article_external_id)
+    article.site = site  # the caller's, already loaded (closes_at reads its default)
     if article.closed:
         raise ArticleClosed("This article is closed to new comments.")
+    if article.is_closed():
+        raise ArticleClosed(
+            f"This article stopped taking comments on {article.closes_at.isoformat()} (close_after_days)."
+        )
     parent = None
     if parent_id is not None:
         parent = Comment.objects.filter(pk=parent_id, article=article).first()

@@ -39,6 +39,9 @@ def _new_api_key() -> str:
     return "vg_" + secrets.token_urlsafe(32)
 
 
+UNSET = object()  # an argument left out, where None is a value
+
+
 def article_upsert(
     *,
     site: Site,
@@ -48,8 +51,12 @@ def article_upsert(
     language: str | None = None,
     moderation_mode: str | None = None,
     closed: bool | None = None,
+    close_after_days: int | None | object = UNSET,
 ) -> tuple[Article, bool]:
-    """Create or update an article; fields left out keep their value (or the default)."""
+    """Create or update an article; fields left out keep their value (or the default).
+
+    close_after_days: a number of days, None for the site's setting, UNSET to keep it.
+    """
     fields = {
         "url": url,
         "title": title,
@@ -58,6 +65,8 @@ def article_upsert(
         "closed": closed,
     }
     given = {k: v for k, v in fields.items() if v is not None}
+    if close_after_days is not UNSET:
+        given["close_after_days"] = close_after_days
     with transaction.atomic():
         article, created = Article.objects.select_for_update().get_or_create(
             site=site,

@@ -153,10 +153,54 @@
     }
   }
 
+  // The pre-submit check: a draft that would be held or rejected gets a warning first, and
+  // the reader chooses to reword it or to post it anyway. If the check fails, post.
+  const nudgeUrl = section.dataset.checkEndpoint;
+  let nudge = null;
+
+  function closeNudge() {
+    if (nudge) nudge.remove();
+    nudge = null;
+  }
+
+  async function wouldBeHeld(name, body) {
+    if (!nudgeUrl || !body.trim()) return null;
+    try {
+      const { status, data } = await request("POST", nudgeUrl, { name, body });
+      return status === 200 && data.would_be !== "published" ? data : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function showNudge(body, check, onPost, onReword) {
+    closeNudge();
+    nudge = el("div", "notice warning nudge");
+    nudge.setAttribute("role", "alert");
+    nudge.appendChild(el("p", "", "Votre commentaire risque d'être retenu : voulez-vous le reformuler ?"));
+    const words = [...new Set((check.spans || []).map((s) => body.slice(s.start, s.end)))];
+    if (words.length) nudge.appendChild(el("p", "nudge-words", "En cause : " + words.join(", ")));
+    const reword = el("button", "reword", "Reformuler");
+    reword.type = "button";
+    reword.addEventListener("click", () => { closeNudge(); onReword(); });
+    const anyway = el("button", "post-anyway", "Publier quand même");
+    anyway.type = "button";
+    anyway.addEventListener("click", () => { closeNudge(); onPost(); });
+    nudge.append(reword, anyway);
+    return nudge;
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = form.elements.body;
-    if (await post(nameInput.value.trim(), body.value, null, form.querySelector("button"))) body.value = "";
+    const button = form.querySelector("button");
+    const name = nameInput.value.trim();
+    const send = async () => { if (await post(name, body.value, null, button)) body.value = ""; };
+    button.disabled = true;
+    const check = await wouldBeHeld(name, body.value);
+    button.disabled = false;
+    if (!check) return send();
+    form.after(showNudge(body.value, check, send, () => body.focus()));
   });
 
   function closeForms(item) {
