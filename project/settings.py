@@ -381,6 +381,11 @@ VIGIE_MODEL_PATH = env_str("VIGIE_MODEL_PATH")  # None: the model shipped in the
 VIGIE_MAX_BODY_CHARS = env_int("VIGIE_MAX_BODY_CHARS", 5000, minimum=1)
 VIGIE_MAX_REQUEST_BYTES = env_int("VIGIE_MAX_REQUEST_BYTES", 64 * 1024, minimum=1024)
 VIGIE_MAX_PAGE_SIZE = env_int("VIGIE_MAX_PAGE_SIZE", 100, minimum=1)
+# Threads: a reply deeper than this attaches to its deepest allowed ancestor (at insert, and
+# when listing older, deeper chains); each root of a listed page carries at most
+# VIGIE_REPLIES_PAGE replies, the rest behind its `replies_next` link.
+VIGIE_MAX_REPLY_DEPTH = env_int("VIGIE_MAX_REPLY_DEPTH", 50, minimum=1)
+VIGIE_REPLIES_PAGE = env_int("VIGIE_REPLIES_PAGE", 50, minimum=1)
 # A comment still `received` after this long was never picked up: the sweep re-enqueues it.
 VIGIE_SWEEP_AFTER_SECONDS = env_int("VIGIE_SWEEP_AFTER_SECONDS", 60, minimum=1)
 # Micro-batching: one task classifies up to this many waiting comments in one model call.

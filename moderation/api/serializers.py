@@ -133,6 +133,13 @@ class AuthorOutput(serializers.Serializer):
     name = serializers.CharField()
 
 
+class CommentAuthorOutput(serializers.Serializer):
+    """A comment's author as readers see it: the name posted with this comment."""
+
+    id = serializers.CharField(source="author.external_id")
+    name = serializers.CharField(source="author_name")
+
+
 class CommentStatusOutput(serializers.Serializer):
     """One comment as its site sees it, whatever its status (for the author's own view).
 
@@ -143,7 +150,7 @@ class CommentStatusOutput(serializers.Serializer):
     id = serializers.IntegerField()
     article_id = serializers.CharField(source="article.external_id")
     parent_id = serializers.IntegerField(allow_null=True)
-    author = AuthorOutput()
+    author = CommentAuthorOutput(source="*")
     body = serializers.CharField()
     status = serializers.ChoiceField(
         choices=[c for c in Comment.Status.choices if c[0] != Comment.Status.SCREENING], source="site_status"
@@ -151,23 +158,30 @@ class CommentStatusOutput(serializers.Serializer):
     visible = serializers.BooleanField(source="is_visible")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+    # The author deleted it: body and name are empty, and it is never visible again.
+    deleted = serializers.BooleanField(source="is_deleted")
+    # The newest edit's moderation while it is under way (`received`), else null.
+    pending_edit = serializers.SerializerMethodField()
+
+    def get_pending_edit(self, comment) -> str | None:
+        return getattr(comment, "pending_edit", None)
 
 
 class VisibleCommentOutput(serializers.Serializer):
-    """A comment in the reader's thread, with its visible replies nested."""
+    """The schema of a comment in the reader's thread (built as dicts by selectors.thread_forest,
+    never by recursing serializers). A tombstone has only `id`, `parent_id`, `deleted` (true)
+    and `replies`; a root also carries `replies_next`, the URL of its next replies or null."""
 
     id = serializers.IntegerField()
     parent_id = serializers.IntegerField(allow_null=True)
-    author = AuthorOutput()
-    body = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    replies = serializers.SerializerMethodField()
-
-    def get_replies(self, comment) -> list[dict]:
-        # This serializer again, not a new one per comment: building a serializer costs more
-        # than rendering a comment, and a page has dozens of replies (bench/reads.py).
-        by_parent = self.context.get("replies", {})
-        return [self.to_representation(reply) for reply in by_parent.get(comment.pk, [])]
+    author = AuthorOutput(required=False)
+    body = serializers.CharField(required=False)
+    created_at = serializers.DateTimeField(required=False)
+    edited_at = serializers.DateTimeField(allow_null=True, required=False)
+    deleted = serializers.BooleanField()
+    replies = serializers.ListField(child=serializers.DictField())
+    replies_next = serializers.URLField(allow_null=True, required=False)
 
 
 class CommentDetailOutput(CommentStatusOutput):

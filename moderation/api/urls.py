@@ -6,6 +6,7 @@ urlpatterns = [
     path("articles/<str:external_id>", views.ArticleView.as_view(), name="article"),
     path("articles/<str:external_id>/comments", views.ArticleCommentsView.as_view(), name="article-comments"),
     path("comments/<int:comment_id>", views.CommentView.as_view(), name="comment"),
+    path("comments/<int:comment_id>/replies", views.CommentRepliesView.as_view(), name="comment-replies"),
     path("comments/<int:comment_id>/reports", views.CommentReportsView.as_view(), name="comment-reports"),
     path("webhooks", views.WebhooksView.as_view(), name="webhooks"),
     path("webhooks/<int:webhook_id>", views.WebhookView.as_view(), name="webhook"),

@@ -170,3 +170,18 @@ def author_note_add(*, author_id: int, moderator, text: str) -> AuthorNote:
             note=text,
         )
     return note
+
+
+def authors_accept_names(comments) -> None:
+    """An accepted comment's display name becomes its author's current name.
+
+    Only acceptance renames an author: a held or rejected post under an insulting name
+    leaves the name shown on the author's other comments alone (each keeps its own).
+    Called in the transaction of the verdict or the approval.
+    """
+    names = {c.author_id: c.author_name for c in comments if c.author_name and c.author.name != c.author_name}
+    for author_id, name in sorted(names.items()):
+        Author.objects.filter(pk=author_id).exclude(name=name).update(name=name)
+    for comment in comments:
+        if comment.author_id in names:
+            comment.author.name = names[comment.author_id]
