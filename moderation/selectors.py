@@ -21,6 +21,7 @@ from moderation.models import (
     Notice,
     RejectReason,
     Report,
+    Revision,
     Site,
     WebhookEndpoint,
 )
@@ -62,6 +63,12 @@ def article_for_site(*, site: Site, external_id: str) -> Article:
 
 def author_for_site(*, site: Site, external_id: str) -> Author | None:
     return first_by_sql(Author, _AUTHOR_BY_EXTERNAL_ID, site.pk, external_id)
+
+
+def pending_edit(*, comment: Comment) -> str | None:
+    """`received` while the author's latest edit waits for its verdict, else None."""
+    waiting = Revision.objects.filter(comment=comment, status__in=Revision.WAITING).exists()
+    return Comment.Status.RECEIVED if waiting else None
 
 
 def comment_for_site(*, site: Site, comment_id: int) -> Comment:
@@ -310,7 +317,8 @@ def in_queue(comments: QuerySet[Comment], queue: str) -> QuerySet[Comment]:
 
 
 def review_queue(*, user, queue: str) -> QuerySet[Comment]:
-    comments = Comment.objects.filter(site__in=moderator_sites(user)).select_related(
+    # A comment its author deleted has nothing left to review.
+    comments = Comment.objects.filter(site__in=moderator_sites(user), deleted_at__isnull=True).select_related(
         "site", "article", "author"
     )
     return in_queue(comments, queue)
@@ -333,6 +341,7 @@ def comment_for_moderator(*, user, comment_id: int) -> Comment:
         .select_related("site", "article", "author", "parent")
         .prefetch_related(
             Prefetch("classifications"),
+            Prefetch("revisions", queryset=Revision.objects.order_by("number")),
             Prefetch("reports", queryset=Report.objects.order_by("created_at")),
             Prefetch("notices", queryset=Notice.objects.order_by("received_at")),
             Prefetch(

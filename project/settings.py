@@ -333,6 +333,10 @@ CELERY_TASK_QUEUES = [
 ]
 CELERY_TASK_ROUTES = {
     "moderation.tasks.second_opinion": {"queue": VIGIE_ENCODER_QUEUE, "routing_key": VIGIE_ENCODER_QUEUE},
+    "moderation.tasks.revision_second_opinion": {
+        "queue": VIGIE_ENCODER_QUEUE,
+        "routing_key": VIGIE_ENCODER_QUEUE,
+    },
     **{
         f"moderation.tasks.{name}": {"queue": "webhooks", "routing_key": "webhooks"}
         for name in ("deliver_webhook", "expand_webhook_batch")

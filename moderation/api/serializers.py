@@ -128,6 +128,15 @@ class CommentInput(StrictSerializer):
         return value
 
 
+class CommentEditInput(StrictSerializer):
+    body = Text(min_length=1, max_length=settings.VIGIE_MAX_BODY_CHARS, trim_whitespace=False)
+
+    def validate_body(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("The comment is empty.")
+        return value
+
+
 class AuthorOutput(serializers.Serializer):
     id = serializers.CharField(source="external_id")
     name = serializers.CharField()
@@ -395,6 +404,20 @@ class ModeratorAppealOutput(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
 
 
+class RevisionOutput(serializers.Serializer):
+    number = serializers.IntegerField()
+    body = serializers.CharField()
+    status = serializers.CharField()
+    toxicity = serializers.FloatField(allow_null=True)
+    spam = serializers.FloatField(allow_null=True)
+    reason = serializers.CharField()
+    model_version = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    # Against the revision before, word by word: [op, text] with op "=", "-" or "+".
+    diff = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+
+
 class ModeratorCommentOutput(QueueItemOutput):
     classifications = ClassificationOutput(many=True)
     reports = ModeratorReportOutput(many=True)
@@ -404,10 +427,15 @@ class ModeratorCommentOutput(QueueItemOutput):
     author_history = serializers.SerializerMethodField()
     author_notes = serializers.SerializerMethodField()
     statement = serializers.SerializerMethodField()
+    revisions = serializers.SerializerMethodField()
 
     class Meta(QueueItemOutput.Meta):
         fields = [
             *QueueItemOutput.Meta.fields,
+            "author_name",
+            "edited_at",
+            "deleted_at",
+            "revisions",
             "classifications",
             "reports",
             "notices",
@@ -417,6 +445,12 @@ class ModeratorCommentOutput(QueueItemOutput):
             "author_notes",
             "statement",
         ]
+
+    def get_revisions(self, comment) -> list[dict]:
+        revisions = list(comment.revisions.all())
+        for revision, diff in zip(revisions, services.revision_diffs(revisions), strict=True):
+            revision.diff = diff
+        return RevisionOutput(revisions, many=True).data
 
     def get_author_notes(self, comment) -> list[dict]:
         return AuthorNoteOutput(self.context.get("author_notes", []), many=True).data

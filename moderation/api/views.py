@@ -289,7 +289,25 @@ class CommentView(SiteView):
     def get(self, request, comment_id: int):
         comment = selectors.comment_for_site(site=request.auth, comment_id=_comment_id(comment_id))
         statement = services.statement_for(comment, language=_statement_language(request, request.auth))
+        comment.pending_edit = selectors.pending_edit(comment=comment)
         return Response(s.CommentDetailOutput(comment, context={"statement": statement}).data)
+
+    @extend_schema(request=s.CommentEditInput, responses={202: s.CommentStatusOutput, **ERRORS})
+    def patch(self, request, comment_id: int):
+        """The author's new text, moderated again; the comment shows its current text meanwhile
+        (`pending_edit`: `received`). 409 `edit_window_closed` after the site's edit window."""
+        data = _validated(s.CommentEditInput, request.data)
+        comment, _ = services.comment_edit(
+            site=request.auth, comment_id=_comment_id(comment_id), body=data["body"]
+        )
+        return Response(s.CommentStatusOutput(comment).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request, comment_id: int):
+        """The author deletes it: text and name erased, a tombstone keeps its replies in place.
+        A second delete is 404."""
+        services.comment_delete(site=request.auth, comment_id=_comment_id(comment_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class CommentRepliesView(SiteView):
