@@ -195,8 +195,9 @@ class Comment(models.Model):
         Status.PUBLISHED: frozenset({Status.HELD, Status.APPROVED, Status.REJECTED}),
         # held -> published only when moderators dismiss the reader reports that held it.
         Status.HELD: frozenset({Status.APPROVED, Status.REJECTED, Status.PUBLISHED}),
-        # approved -> held only when the author edits an approved comment and the new text is held.
-        Status.APPROVED: frozenset({Status.REJECTED, Status.HELD}),
+        # An author's edit is not a move of this table: its text is moderated as a new comment's,
+        # and its verdict applies to a published, approved or held comment (services.revisions).
+        Status.APPROVED: frozenset({Status.REJECTED}),
         Status.REJECTED: frozenset({Status.APPROVED}),
     }
     VISIBLE = (Status.PUBLISHED, Status.APPROVED)

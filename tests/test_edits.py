@@ -200,3 +200,78 @@ def test_a_tombstone_keeps_the_threads_shape(site_api, make_comment):
         format="json",
     )
     assert_error(response, 400)
+
+
+# --- the pipeline: the cascade's second stage, the sweep, real processes ------------------------
+
+
+def test_an_edit_the_fast_model_is_unsure_of_waits_for_the_second_opinion(
+    site_api, make_comment, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from moderation.classifier import load_model
+    from tests.test_cascade import wide_band_model
+
+    settings.VIGIE_MODEL_PATH = str(wide_band_model(tmp_path / "model"))
+    unsure = "T'es vraiment un abruti, ton avis ne vaut rien."
+    [fast] = load_model(settings.VIGIE_MODEL_PATH).score([unsure], explain=False)
+    comment = make_comment(CLEAN, classify=True)
+    assert comment.status == S.PUBLISHED
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        edit(site_api, comment, body=unsure)
+    with django_capture_on_commit_callbacks(execute=False) as second:
+        for callback in callbacks:
+            callback()  # the fast stage: hands the edit to the encoder queue
+    revision = Revision.objects.get(comment=comment, number=2)
+    assert (revision.status, revision.toxicity) == (Revision.Status.SCREENING, pytest.approx(fast.toxicity))
+    assert [c["body"] for c in listed(site_api)] == [CLEAN]  # still the old text meanwhile
+    for callback in second:
+        callback()  # revision_second_opinion, routed to the encoder queue
+    revision.refresh_from_db()
+    comment.refresh_from_db()
+    assert revision.status in (S.PUBLISHED, S.HELD, S.REJECTED)
+    assert "toxicity_encoder" in comment.classifications.order_by("-id").first().labels
+    assert comment.body == unsure and comment.status == revision.status
+
+
+def test_the_sweep_sends_an_edit_whose_task_was_lost(site_api, published):
+    edit(site_api, published)  # on_commit never fires in a test transaction: the task is "lost"
+    assert services.revisions_sweep(older_than_seconds=60) == 0
+    assert services.revisions_sweep(older_than_seconds=0) == 1  # eager: classified at once
+    published.refresh_from_db()
+    assert published.body == BETTER
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_edits_go_through_redis_and_a_worker_process(postgres, queue_url, tmp_path):
+    from tests.conftest import free_port, stack_env, start_web, start_worker, stop, wait_until
+    from tests.test_pipeline_e2e import http
+
+    site, key = services.site_create(name="Edits E2E")
+    env = stack_env(queue_url)
+    port = free_port()
+    web = start_web(env, port=port, log_dir=tmp_path)
+    worker = start_worker(env, name="edits", log_dir=tmp_path)
+    try:
+        base = f"http://127.0.0.1:{port}/api/v1"
+        http("PUT", f"{base}/articles/a1", key, {"title": "Article", "language": "fr"})
+        payload = {"author": {"id": "u1", "name": "Camille"}, "body": CLEAN}
+        _, posted = http("POST", f"{base}/articles/a1/comments", key, payload)
+
+        def body_listed():
+            _, listing = http("GET", f"{base}/articles/a1/comments", key)
+            return [c["body"] for c in listing["results"]]
+
+        wait_until(lambda: body_listed() == [CLEAN], timeout=60, message="the comment published")
+        status, answer = http("PATCH", f"{base}/comments/{posted['id']}", key, {"body": BETTER})
+        assert (status, answer["pending_edit"]) == (202, "received")
+        wait_until(lambda: body_listed() == [BETTER], timeout=60, message="the edit published")
+        http("PATCH", f"{base}/comments/{posted['id']}", key, {"body": INSULT})
+        wait_until(lambda: body_listed() == [], timeout=60, message="the insulting edit taken out")
+        assert Comment.objects.get(pk=posted["id"]).status in (S.HELD, S.REJECTED)
+        numbers = Revision.objects.filter(comment_id=posted["id"]).values_list("number", flat=True)
+        assert list(numbers) == [1, 2, 3]
+    finally:
+        stop(web)
+        stop(worker)
+    assert "classify_revision" in (tmp_path / "edits.log").read_text()

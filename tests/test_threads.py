@@ -236,3 +236,35 @@ def test_the_replies_endpoint_serves_only_visible_roots_of_the_site(
     assert site_api.get(f"/api/v1/comments/{root.pk}/replies").status_code == 200
     assert_error(other_site_api.get(f"/api/v1/comments/{root.pk}/replies"), 404)
     assert_error(site_api.get(f"/api/v1/comments/{reply.pk}/replies"), 404)  # not a root
+
+
+# --- the migration: names and depths of the comments already stored -----------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_backfills_names_and_depths(postgres):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("moderation", "0008_second_opinion_personal_data")], [("moderation", "0009_threads")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        apps = executor.loader.project_state(before).apps
+        site = apps.get_model("moderation", "Site").objects.create(name="Ancien", api_key_hash="h" * 64)
+        article = apps.get_model("moderation", "Article").objects.create(site=site, external_id="a")
+        authors = apps.get_model("moderation", "Author").objects
+        author = authors.create(site=site, external_id="u", name="Marie")
+        old = apps.get_model("moderation", "Comment").objects
+        root = old.create(site=site, article=article, author=author, body="r", status="published")
+        reply = old.create(site=site, article=article, author=author, parent=root, root=root, body="1")
+        deeper = old.create(site=site, article=article, author=author, parent=reply, root=root, body="2")
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        new = executor.loader.project_state(after).apps.get_model("moderation", "Comment").objects
+        rows = dict(new.filter(article_id=article.pk).values_list("pk", "depth"))
+        assert rows == {root.pk: 0, reply.pk: 1, deeper.pk: 2}
+        assert set(new.filter(article_id=article.pk).values_list("author_name", flat=True)) == {"Marie"}
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
