@@ -275,3 +275,31 @@ def test_edits_go_through_redis_and_a_worker_process(postgres, queue_url, tmp_pa
         stop(web)
         stop(worker)
     assert "classify_revision" in (tmp_path / "edits.log").read_text()
+
+
+def test_the_admin_shows_each_revision_against_the_one_before(
+    client, moderator, site_api, published, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(site_api, published)
+    client.force_login(moderator)
+    response = client.get(f"/admin/moderation/comment/{published.pk}/change/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Versions successives de l&#x27;auteur" in page
+    assert '<del class="vigie-removed">clair</del><ins class="vigie-added">clair, précis</ins>' in page
+
+
+def test_a_tombstone_at_the_end_of_a_page_stays_when_its_reply_is_on_the_next(
+    site_api, make_comment, settings
+):
+    settings.VIGIE_REPLIES_PAGE = 2
+    root = make_comment(CLEAN, author="r", classify=True)
+    first = make_comment(BETTER, author="a", parent=root, classify=True)
+    gone = make_comment(BETTER, author="b", parent=root, classify=True)
+    late = make_comment(CLEAN, author="c", parent=gone, classify=True)
+    assert site_api.delete(f"/api/v1/comments/{gone.pk}").status_code == 204
+    [thread] = listed(site_api)
+    assert [(r["id"], r["deleted"]) for r in thread["replies"]] == [(first.pk, False), (gone.pk, True)]
+    following = site_api.get(thread["replies_next"]).json()
+    assert [(r["id"], r["parent_id"]) for r in following["results"]] == [(late.pk, gone.pk)]
