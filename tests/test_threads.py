@@ -90,6 +90,17 @@ def test_an_accepted_comment_makes_its_name_the_authors_current_one(site, articl
     assert first.author_name == "Marie"
 
 
+def test_an_older_comment_approved_late_keeps_the_authors_newer_name(site, article, moderator):
+    site.suspect_words = "retraites"
+    site.save()
+    older = post(site, "Et les retraites alors ?", name="Marie")
+    newer = post(site, "Merci pour cet article très clair.", name="Marie D.")
+    classify_now([older.pk, newer.pk])
+    assert Author.objects.get(external_id="u-marie").name == "Marie D."
+    services.comment_approve(comment_id=older.pk, moderator=moderator)
+    assert Author.objects.get(external_id="u-marie").name == "Marie D."
+
+
 def test_the_classifier_scores_the_name_posted_with_the_comment(site, article):
     clean = post(site, "Merci pour cet article très clair.", name="Marie")
     flagged = post(site, "Merci pour cet article très clair.", name="Ferme-la, espèce de connard")
