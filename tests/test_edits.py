@@ -123,6 +123,12 @@ def test_the_edit_window_closes(site, site_api, published):
     assert edit(site_api, published).status_code == 202
 
 
+def test_it_refuses_to_edit_under_a_closed_article(site, site_api, published, article):
+    services.article_upsert(site=site, external_id=article.external_id, closed=True)
+    assert_error(edit(site_api, published), 409, "article_closed")
+    assert not Revision.objects.exists()
+
+
 def test_it_refuses_to_edit_a_comment_still_waiting_or_rejected(site_api, make_comment, moderator):
     waiting = make_comment(CLEAN)
     assert_error(edit(site_api, waiting), 409, "comment_not_decided")

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from moderation.errors import Conflict, NotFound
+from moderation.errors import ArticleClosed, Conflict, NotFound
 from moderation.models import (
     Article,
     Author,
@@ -76,8 +76,9 @@ def comment_edit(*, site: Site, comment_id: int, body: str) -> tuple[Comment, Re
 
     Refused (409) for a deleted comment (``comment_deleted``), one still waiting for its first
     verdict (``comment_not_decided``), a rejected one (``comment_rejected``: rewording is not
-    a way round a rejection; the author may appeal) and after the site's edit window
-    (``edit_window_closed``). An edit still being moderated is superseded by a newer one.
+    a way round a rejection; the author may appeal), under a closed article (``article_closed``)
+    and after the site's edit window (``edit_window_closed``). An edit still being moderated
+    is superseded by a newer one.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -96,6 +97,8 @@ def comment_edit(*, site: Site, comment_id: int, body: str) -> tuple[Comment, Re
             )
         if comment.status == Status.REJECTED:
             raise Conflict("A rejected comment cannot be edited.", code="comment_rejected")
+        if comment.article.closed:
+            raise ArticleClosed("This article is closed to comments: they cannot be edited.")
         _supersede_waiting(comment)
         last = Revision.objects.filter(comment=comment).aggregate(n=Max("number"))["n"]
         if last is None:  # the first edit: keep the text as posted, with its verdict
