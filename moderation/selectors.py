@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
@@ -148,6 +149,29 @@ def visible_root_for_site(*, site: Site, comment_id: int) -> Comment:
     return comment
 
 
+def shown_in_thread(*, comment_ids: set[int]) -> set[int]:
+    """Which of these comments readers see in their thread: visible, and so is every ancestor
+    (one recursive query; the replies endpoint asks it for the parents on earlier pages)."""
+    if not comment_ids:
+        return set()
+    table = Comment._meta.db_table
+    ids = sorted(comment_ids)
+    marks = ", ".join(["%s"] * len(ids))
+    visible = ", ".join(["%s"] * len(Comment.VISIBLE))
+    sql = (
+        f"WITH RECURSIVE up(start_id, parent_id, shown) AS ("  # noqa: S608 - names from the model
+        f" SELECT id, parent_id, CASE WHEN status IN ({visible}) THEN 1 ELSE 0 END FROM {table}"
+        f" WHERE id IN ({marks})"
+        f" UNION ALL"
+        f" SELECT up.start_id, p.parent_id, CASE WHEN p.status IN ({visible}) THEN 1 ELSE 0 END"
+        f" FROM {table} p JOIN up ON p.id = up.parent_id WHERE up.shown = 1"
+        f") SELECT start_id FROM up GROUP BY start_id HAVING MIN(shown) = 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*Comment.VISIBLE, *ids, *Comment.VISIBLE])
+        return {row[0] for row in cursor.fetchall()}
+
+
 def live_children(*, parent_ids: list[int]) -> set[int]:
     """Which of these comments have a visible, not deleted reply (a tombstone worth keeping)."""
     if not parent_ids:
@@ -182,13 +206,15 @@ def thread_forest(
     per_root: int | None,
     max_depth: int,
     live: set[int] | None = None,
+    shown: set[int] | None = None,
 ) -> tuple[list[dict], dict[int, int]]:
     """Threads from flat rows in one pass, no recursion (a chain of any depth is a loop).
 
     ``tops``: the roots of a page (their order kept). ``replies``: rows in id order, so a
     parent comes before its replies. A reply whose parent is not among the nodes is cut
     (hidden parent) when ``tops`` are given; with no tops (a later page of one root's
-    replies) it starts a tree of its own, its ``parent_id`` on an earlier page. Each root
+    replies) it starts a tree of its own if its parent, on an earlier page, is in ``shown``
+    (selectors.shown_in_thread), and is cut otherwise. Each root
     takes at most ``per_root`` replies. A reply deeper than ``max_depth`` hangs from the
     deepest allowed ancestor, as it would have been attached when posted today. Tombstones
     with nothing visible under them are left out (``live``: deleted ids that have a live
@@ -223,8 +249,8 @@ def thread_forest(
                 parent_id = up[parent_id]
             nodes[parent_id]["replies"].append(node)
             node_depth = depth[parent_id] + 1
-        elif tops:
-            continue  # its parent is hidden: so is its thread below it
+        elif tops or parent_id not in (shown or ()):
+            continue  # its parent is hidden (or cut): so is its thread below it
         else:
             forest.append(node)
             node_depth, parent_id = min(row["depth"], max_depth), None

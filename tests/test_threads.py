@@ -228,6 +228,25 @@ def test_a_replies_page_nests_what_it_can_and_names_the_parent_of_the_rest(site,
     assert second["next"] is None
 
 
+def test_a_later_page_cuts_what_hangs_below_a_hidden_comment(site, article, site_api):
+    root = post(site, "Racine.", author="u-root")
+    hidden = post(site, "Retenu.", author="u-h", parent=root)
+    shown = post(site, "Publiée sous un commentaire retenu.", author="u-s", parent=hidden)
+    below = post(site, "Et encore en dessous.", author="u-b", parent=shown)
+    fine = post(site, "Une réponse visible.", author="u-f", parent=root)
+    publish_all(article)
+    Comment.objects.filter(pk=hidden.pk).update(status=S.HELD)
+    seen, url = [], f"/api/v1/comments/{root.pk}/replies?page_size=1"
+    while url:  # the first page holds `below` alone: its parent is listed nowhere, so it is cut
+        body = site_api.get(url).json()
+        seen += [n["id"] for n in nodes(body["results"])]
+        url = body["next"]
+    assert seen == [fine.pk]
+    assert below.pk not in seen and shown.pk not in seen
+    [listed] = site_api.get("/api/v1/articles/art-1/comments").json()["results"]
+    assert [n["id"] for n in nodes(listed["replies"])] == [fine.pk]
+
+
 @pytest.mark.parametrize("query", ["cursor=zzz", "cursor=YWZ0ZXI6LTE", "page_size=0", "page_size=%C2%B2"])
 def test_the_replies_endpoint_refuses_bad_paging(site, article, site_api, query):
     root = post(site, "Racine.")

@@ -340,8 +340,10 @@ class CommentRepliesView(SiteView):
         rows = selectors.root_replies(root=root, after=after, limit=limit)
         page, has_more = rows[:limit], len(rows) > limit
         live = _live_tombstones(page) if has_more else set()
+        on_this_page = {r["id"] for r in page}
+        shown = selectors.shown_in_thread(comment_ids={r["parent_id"] for r in page} - on_this_page)
         results, _ = selectors.thread_forest(
-            [], page, per_root=None, max_depth=settings.VIGIE_MAX_REPLY_DEPTH, live=live
+            [], page, per_root=None, max_depth=settings.VIGIE_MAX_REPLY_DEPTH, live=live, shown=shown
         )
         next_url = None
         if has_more:
