@@ -244,9 +244,16 @@ def thread_forest(
         last[root_id] = row["id"]
         parent_id = row["parent_id"]
         node = thread_node(row)
-        if parent_id in nodes:
+        if parent_id in nodes and depth[parent_id] >= max_depth and up[parent_id] is None:
+            # Too deep under a top of this page that hangs from an earlier page: a top too,
+            # beside it, under the same comment of the earlier page.
+            node["parent_id"] = nodes[parent_id]["parent_id"]
+            forest.append(node)
+            node_depth, parent_id = depth[parent_id], None
+        elif parent_id in nodes:
             if depth[parent_id] >= max_depth:  # never deeper than max_depth: its parent's level
                 parent_id = up[parent_id]
+                node["parent_id"] = parent_id
             nodes[parent_id]["replies"].append(node)
             node_depth = depth[parent_id] + 1
         elif tops or parent_id not in (shown or ()):

@@ -157,6 +157,14 @@ def test_a_chain_stored_deeper_than_the_setting_lists_capped(site, article, site
     tree = site_api.get("/api/v1/articles/art-1/comments").json()["results"]
     assert max_depth(tree) == 50
     assert sorted(n["id"] for n in nodes(tree)) == sorted(c.pk for c in comments)
+    for size in (1, 7, 50):  # and page by page, each reply once, none deeper than allowed
+        seen, url = [], f"/api/v1/comments/{comments[0].pk}/replies?page_size={size}"
+        while url:
+            body = site_api.get(url).json()
+            assert max_depth(body["results"]) <= 50
+            seen += [n["id"] for n in nodes(body["results"])]
+            url = body["next"]
+        assert seen == [c.pk for c in comments[1:]]
     # A new reply to the deepest one is stored at the deepest allowed place too.
     reply = post(site, "Encore une.", parent=comments[-1])
     assert (reply.depth, reply.parent_id) == (50, comments[49].pk)
