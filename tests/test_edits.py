@@ -77,17 +77,22 @@ def test_an_edit_is_moderated_again_and_shows_once_published(
     assert edited["data"]["comment_id"] == published.pk and edited["data"]["revision"] == 2
 
 
-def test_an_edit_that_is_held_takes_the_comment_out_of_the_list(
+def test_an_edit_that_is_rejected_takes_the_comment_out_of_the_list(
     site_api, published, hook, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         assert edit(site_api, published, body=INSULT).status_code == 202
     published.refresh_from_db()
-    assert published.status in (S.HELD, S.REJECTED)
+    assert published.status == S.REJECTED  # 0.99 toxicity, over the reject threshold
     assert published.body == INSULT
     assert listed(site_api) == []
     assert Revision.objects.get(comment=published, number=2).status == published.status
-    assert events_sent(f"comment.{published.status}")[0]["data"]["revision"] == 2
+    [verdict] = events_sent(f"comment.{published.status}")
+    assert verdict["data"]["revision"] == 2
+    # A restriction by the classifier: its statement of reasons, to the site and in the webhook.
+    statement = site_api.get(f"/api/v1/comments/{published.pk}").json()["statement"]
+    assert statement is not None and statement["fields"]["automated"] is True
+    assert verdict["data"]["statement"]["text"] == statement["text"]
 
 
 def test_a_moderator_decision_on_a_held_edit_decides_the_revision(
