@@ -278,7 +278,20 @@ BODIES = [
 ]
 
 
+# Borderline comments: the shipped model's fast score puts them in its band, so they take the
+# cascade's second opinion. One comment in SCREENED_EVERY is one of them (3.3%: the share of
+# the held-out test split's French comments that took it), written as is (a number after
+# them would move their fast score out of the narrow band).
+SCREENED_BODIES = [
+    "Bande de nuls, vous n'avez rien compris.",
+    "Les juifs ne sont pas des parasites, arrêtez.",
+]
+SCREENED_EVERY = 30
+
+
 def body(i: int) -> str:
+    if i % SCREENED_EVERY == SCREENED_EVERY - 1:
+        return SCREENED_BODIES[(i // SCREENED_EVERY) % len(SCREENED_BODIES)]
     return f"{BODIES[i % len(BODIES)]} ({i})"
 
 

@@ -69,7 +69,8 @@ def main(*, data_dir: str | None, quick: bool = False) -> dict:
         return sum(model.needs_second_opinion(s.toxicity) for s in scores) / len(sample)
 
     shares = {
-        "bench bodies": share([common.body(i) for i in range(len(common.BODIES))]),
+        "bench bodies": share([common.body(i)
+                               for i in range(common.SCREENED_EVERY * len(common.BODIES) * 2)]),
         "test split, French": share([r.text for r in rows if r.language == "fr" and r.toxic is not None]),
         "test split, French non-toxic": share([r.text for r in rows if r.language == "fr" and r.toxic == 0]),
         "test split, all": share([r.text for r in rows if r.toxic is not None]),

@@ -55,14 +55,13 @@ def warm_up_the_classifier(**kwargs):
     with contextlib.suppress(ModelError):
         model = load_model(settings.VIGIE_MODEL_PATH)
         fast = model.score(["Bonjour à tous", "Hola, ¿qué tal?"], explain=False)
-        if model.has_second_opinion and _consumes(kwargs.get("sender"), settings.VIGIE_ENCODER_QUEUE):
+        if model.has_second_opinion and _consumes(settings.VIGIE_ENCODER_QUEUE):
             # The encoder's weights (~1 s to load) are read now, not by the first comment.
             model.second_opinion(["Bonjour à tous"], fast[:1])
 
 
-def _consumes(sender, queue: str) -> bool:
-    """Does this worker consume ``queue``? (True when it cannot tell: loading is harmless.)"""
-    try:
-        return queue in sender.app.amqp.queues.consume_from
-    except AttributeError:
-        return True
+def _consumes(queue: str) -> bool:
+    """Does this worker consume ``queue``? The worker selects its queues (``-Q``) on the app
+    before it forks its pool, so a pool process reads them there (worker_process_init's
+    sender is only the host name)."""
+    return queue in app.amqp.queues.consume_from

@@ -39,6 +39,11 @@ def browser(monkeypatch):
     # plain blocking calls between browser steps.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    from playwright.sync_api import expect
+
+    # expect() waits 5 s by default, whatever the page's default timeout: a worker still
+    # warming up on a busy machine takes longer than that to publish the first comment.
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM),

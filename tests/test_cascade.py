@@ -175,3 +175,22 @@ def test_the_checks_refuse_an_encoder_whose_weights_differ(model, monkeypatch):
         encoder_module.Encoder.check_installed.cache_clear()
     monkeypatch.undo()
     assert checks.encoder_problem() is None
+
+
+def test_a_pool_process_loads_the_encoder_only_if_its_worker_consumes_the_encoder_queue():
+    # Failed before: the warm-up asked worker_process_init's sender (a host name) for the
+    # queues, could not tell, and loaded the encoder in fast-only (-Q celery) workers too.
+    from django.conf import settings
+
+    from project.celery import _consumes, app
+
+    queues = app.amqp.queues
+    saved = queues._consume_from
+    try:
+        assert _consumes(settings.VIGIE_ENCODER_QUEUE)  # a bare worker serves every queue
+        queues.select(["celery"])
+        assert not _consumes(settings.VIGIE_ENCODER_QUEUE)
+        queues.select([settings.VIGIE_ENCODER_QUEUE])
+        assert _consumes(settings.VIGIE_ENCODER_QUEUE)
+    finally:
+        queues._consume_from = saved

@@ -221,8 +221,11 @@ def test_it_keeps_the_shipped_model_small_and_pickle_free():
 KNOWN_BEHAVIOUR_FAILURES = {
     "Pauvre type, retourne à l'école.",
     "Fais gaffe, on va te faire ta fête à la sortie.",
-    # Model 4 (docs/model_card.md): scored 0.68 by the cascade, under French hold 0.71.
+    # Model 4 (docs/model_card.md): scored 0.70 by the cascade, under French hold 0.73.
     "Ce chroniqueur est un parfait crétin.",
+    # Model 4.a87b: 0.712 under French hold 0.730 (scoring sentences raised the French hold
+    # from 0.707; docs/model_card.md, "padding").
+    "Quelle conne cette présentatrice.",
 }
 
 

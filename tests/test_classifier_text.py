@@ -187,3 +187,51 @@ def test_explanations_leave_out_stop_words_but_keep_their_pairs():
             assert not set(singles) & stop_words(), (text, head, ngrams)
     tox = [item["ngram"] for item in model.score([texts[0]])[0].explanation["toxicity"]]
     assert any(" " in n for n in tox)  # pairs are still there
+
+
+# -- sentences (the padding evasion, issue 10) ------------------------------------------------
+def test_it_splits_a_comment_into_its_sentences():
+    from moderation.classifier.text import sentences
+
+    assert sentences("Bonjour à tous. Tu es un vrai connard ! Et alors ?") == [
+        "Bonjour à tous.", "Tu es un vrai connard !", "Et alors ?"]
+    assert sentences("Line one here\nline two there") == ["Line one here", "line two there"]
+    # One sentence, or one sentence and a scrap: nothing to score apart.
+    assert sentences("Tu es un connard.") == []
+    assert sentences("Tu es un connard. Ok.") == []
+    # Letters split by dots are a word, not sentences; decimals are not ends either.
+    assert sentences("Espèce de c.o.n.n.a.r.d va. Il a 3.5 ans") == [
+        "Espèce de c.o.n.n.a.r.d va.", "Il a 3.5 ans"]
+
+
+def test_a_quoted_sentence_stays_with_its_frame():
+    from moderation.classifier.text import sentences
+
+    # Counter-speech: the quotation is judged with the sentence that condemns it.
+    assert sentences("« Les migrants sont des parasites. » Voilà ce qu'on lit ici, c'est honteux.") == []
+    assert sentences('Il a écrit "ce sont des parasites. Tous." et personne ne dit rien.') == []
+    assert sentences("« Ils sont nuls. » dit-il. Je ne suis pas d'accord du tout.") == [
+        "« Ils sont nuls. » dit-il.", "Je ne suis pas d'accord du tout."]
+
+
+def test_clean_padding_does_not_dilute_a_toxic_sentence():
+    # Failed before (model 4.6467e4962893): 80% of the evasion suite's toxic cases held once
+    # padded with a clean sentence; the model scores each sentence and keeps the highest.
+    from moderation.classifier import load_model
+    from moderation.classifier.evaluate import cascade_scores
+    from moderation.classifier.evasion import _PAD
+
+    model = load_model()
+    assert model.sentence_heads, "the shipped model scores sentences"
+    # Each was published once padded (0.40, 0.43 and 0.36 against holds of 0.71 and 0.54).
+    toxic = {"Ces pédés devraient crever.": "fr",
+             "Encore un sale bougnoule qui vient nous emmerder.": "fr",
+             "Get out of here you filthy faggot.": "en"}
+    alone, _, langs = cascade_scores(model, list(toxic))
+    padded, _, _ = cascade_scores(model, [t + " " + _PAD[lang] for t, lang in toxic.items()]
+                                  + [_PAD[lang] + " " + t for t, lang in toxic.items()])
+    assert langs == list(toxic.values())
+    for k, lang in enumerate(langs):
+        hold = model.thresholds_for(lang)["toxicity_hold"]
+        assert alone[k] >= hold
+        assert padded[k] >= hold and padded[k + len(toxic)] >= hold, (toxic[k], padded)

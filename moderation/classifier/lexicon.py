@@ -319,7 +319,7 @@ _COUNTER = NAMES.index("counter")
 _NEGATED = NAMES.index("negation")
 _REPORTED = NAMES.index(REPORTED)
 CAP = 2  # a column counts at most this many hits
-LEXICON_ID = "vigie-lexicon-1"
+LEXICON_ID = "vigie-lexicon-2"
 
 
 def _squeezed(pattern: str) -> re.Pattern:

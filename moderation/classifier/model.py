@@ -169,12 +169,21 @@ class Model:
         self._cal_a = np.array([heads[h]["calibration"]["a"] for h in self.head_names])
         self._cal_b = np.array([heads[h]["calibration"]["b"] for h in self.head_names])
         self._col = {h: i for i, h in enumerate(self.head_names)}
+        # Optional: the toxicity heads also score each sentence, and keep the highest.
+        rule = metadata.get("sentences") or {}
+        self.sentence_min_words = int(rule.get("min_words", textmod.SENTENCE_MIN_WORDS))
+        self.sentence_heads = [self._col[h] for h in rule.get("heads", ()) if h in self._col]
         # Format 4 (optional): the second opinion's heads on the sentence encoder.
         self.second = metadata.get("second_opinion")
         self._E = None
         if self.second is not None:
             self._E = {lang: weights[ENCODER_PREFIX + lang].astype(np.float32)
                        for lang in ENCODER_LANGUAGES}
+
+    @property
+    def weights(self) -> dict[str, np.ndarray]:
+        """The arrays the model was built from (a copy of the mapping: to build a variant)."""
+        return dict(self._weights)
 
     def thresholds_for(self, language: str) -> dict[str, float]:
         """The thresholds for a comment in ``language`` ('other' gets the overall ones)."""
@@ -306,9 +315,31 @@ class Model:
         return _sigmoid(self._cal_a[c] * z[:, c] + self._cal_b[c]).astype(np.float32)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        """Calibrated probabilities, shape (len(texts), n_heads) in ``head_names`` order."""
+        """Calibrated probabilities, shape (len(texts), n_heads) in ``head_names`` order.
+
+        With the model's ``sentences`` rule, a comment of several sentences scores on the
+        toxicity heads as its most toxic sentence when that is higher than the whole
+        (clean padding does not dilute a toxic sentence); spam and language stay whole-text.
+        """
         z = self.logits(texts)
-        return _sigmoid(self._cal_a * z + self._cal_b)
+        probs = _sigmoid(self._cal_a * z + self._cal_b)
+        if self.sentence_heads and len(texts):
+            self._sentence_max(texts, probs)
+        return probs
+
+    def _sentence_max(self, texts: Sequence[str], probs: np.ndarray) -> None:
+        pieces = [textmod.sentences(t, self.sentence_min_words) for t in texts]
+        flat = [p for ps in pieces for p in ps]
+        if not flat:
+            return
+        z = self.logits(flat)
+        cols = self.sentence_heads
+        sub = _sigmoid(self._cal_a[cols] * z[:, cols] + self._cal_b[cols])
+        k = 0
+        for i, ps in enumerate(pieces):
+            if ps:
+                probs[i, cols] = np.maximum(probs[i, cols], sub[k:k + len(ps)].max(axis=0))
+                k += len(ps)
 
     def score(self, texts: Sequence[str], *, explain: bool = True) -> list[Scores]:
         texts = [t if isinstance(t, str) else str(t) for t in texts]

@@ -38,7 +38,7 @@ from scipy import sparse
 from . import lexicon
 
 # Hashed n-grams, then one column per lexicon pattern group (``lexicon.NAMES``).
-FEATURE_SCHEMA = "vigie-ngrams-1+" + lexicon.LEXICON_ID
+FEATURE_SCHEMA = "vigie-ngrams-2+" + lexicon.LEXICON_ID
 N_LEXICON = lexicon.N_COLUMNS
 LEXICON_VALUE = 1.0  # value of one lexicon hit (hashed rows are L2-normalised to 1)
 CHAR_NGRAMS = (3, 4, 5)
@@ -494,3 +494,42 @@ def vectorise(texts, n_features: int, words: list | None = None) -> sparse.csr_m
         (values, indices, np.asarray(indptr, dtype=np.int64)),
         shape=(len(indptr) - 1, n_features + N_LEXICON),
     )
+
+
+# -- sentences ------------------------------------------------------------------------------
+_SENTENCE_END = ".!?…\n"
+_OPENING_QUOTES = "«“"
+_CLOSING_QUOTES = "»”"
+SENTENCE_MIN_WORDS = 2
+
+
+def sentences(text: str, min_words: int = SENTENCE_MIN_WORDS) -> list[str]:
+    """The sentences of a comment that says more than one thing, as written; [] for one.
+
+    A sentence ends at a line break, or at ``. ! ? …`` followed by a space or the end, outside
+    quotation marks: a quoted sentence stays with the sentence that frames it (counter-speech
+    and reported speech are judged with their frame). Pieces of fewer than ``min_words``
+    words are left out. The model scores each sentence too, so that clean padding around one
+    toxic sentence does not dilute it (the evasion suite's ``padded_*``).
+    """
+    pieces, start, depth, ascii_open, i, n = [], 0, 0, False, 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in _OPENING_QUOTES:
+            depth += 1
+        elif ch in _CLOSING_QUOTES:
+            depth = max(0, depth - 1)
+        elif ch == '"':
+            ascii_open = not ascii_open
+        elif ch in _SENTENCE_END and depth == 0 and not ascii_open:
+            j = i
+            while j < n and text[j] in _SENTENCE_END:
+                j += 1
+            if j >= n or text[j].isspace() or "\n" in text[i:j]:
+                pieces.append(text[start:j])
+                start = i = j
+                continue
+        i += 1
+    pieces.append(text[start:])
+    kept = [p.strip() for p in pieces if len(_WORD.findall(p)) >= min_words]
+    return kept if len(kept) >= 2 else []

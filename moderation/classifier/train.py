@@ -249,6 +249,11 @@ def train(
         "lexicon": {"id": lexicon.LEXICON_ID, "columns": list(lexicon.NAMES),
                     "value": textmod.LEXICON_VALUE, "cap": lexicon.CAP},
         "heads": heads_meta,
+        # A comment of several sentences scores as its most toxic sentence when that is higher
+        # (thresholds, band and combination below are chosen on scores with this rule).
+        "sentences": {"heads": [h for h in ("toxicity", *SUBLABELS) if h in heads_meta],
+                      "min_words": textmod.SENTENCE_MIN_WORDS,
+                      "rule": "max(whole text, each sentence outside quotation marks)"},
         "thresholds": {"toxicity_hold": 0.5, "toxicity_reject": 0.9,
                        "spam_hold": 0.5, "spam_reject": 0.9},
     }
@@ -277,7 +282,8 @@ def train(
     # The version names everything that changes a score: weights, intercepts, calibration,
     # thresholds, the second opinion's band and combination.
     scored = json.dumps([metadata["weights_sha256"], heads_meta, metadata["thresholds"],
-                         metadata["thresholds_by_language"], metadata.get("second_opinion")],
+                         metadata["thresholds_by_language"], metadata.get("second_opinion"),
+                         metadata["sentences"]],
                         sort_keys=True)
     metadata["version"] = f"{FORMAT_VERSION}.{hashlib.sha256(scored.encode()).hexdigest()[:12]}"
     model = Model(metadata, weights)
@@ -370,7 +376,7 @@ def _train_second_opinion(model: Model, parts: dict, extra_rows: list, fast_dev:
     partial = {"heads": heads_meta, "band": {"low": 0.0, "high": 1.0},
                "combine": {"fr": neutral, "en": neutral}}
     tmp = Model({**model.metadata, "second_opinion": partial},
-                {**model_weights(model), **{ENCODER_PREFIX + k: v for k, v in heads_w.items()}})
+                {**model.weights, **{ENCODER_PREFIX + k: v for k, v in heads_w.items()}})
     z_enc = tmp.encoder_logits(X_dv, detected)
     y = np.array([r.toxic for r in dev_rows])
     fast = fast_dev[labelled]
@@ -409,11 +415,6 @@ def _train_second_opinion(model: Model, parts: dict, extra_rows: list, fast_dev:
                 "combination and band: dev",
     }
     return cascade, meta, {ENCODER_PREFIX + k: v for k, v in heads_w.items()}
-
-
-def model_weights(model: Model) -> dict[str, np.ndarray]:
-    """The arrays a Model was built from, to build a variant of it (training only)."""
-    return model._weights
 
 
 def _thresholds(dev_rows: list, tox: np.ndarray, spam: np.ndarray) -> dict:

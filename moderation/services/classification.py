@@ -3,7 +3,6 @@
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -148,17 +147,11 @@ def enqueue_second_opinion(comment_ids: Sequence[int]) -> bool:
 
 def comments_sweep_screening(*, older_than_seconds: int | None = None, limit: int = 5000) -> int:
     """Re-enqueue comments that waited for the second opinion too long."""
-    age = older_than_seconds if older_than_seconds is not None else settings.VIGIE_SWEEP_AFTER_SECONDS
-    cutoff = timezone.now() - timedelta(seconds=age)
-    ids = list(
-        Comment.objects.filter(status=Status.SCREENING, updated_at__lt=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    if ids and enqueue_second_opinion(ids):
-        log.info("sweep re-enqueued %d comment(s) waiting for the second opinion", len(ids))
-        return len(ids)
-    return 0
+    from moderation.services.comments import sweep_waiting
+
+    return sweep_waiting(Status.SCREENING, enqueue_second_opinion, since="updated_at",
+                         what="waiting for the second opinion",
+                         older_than_seconds=older_than_seconds, limit=limit)
 
 
 # Display names repeat (one reader, many comments): each distinct name is scored once per
@@ -184,9 +177,15 @@ def _name_scores(model, comments: list[Comment]) -> list:
 
 
 def _personal_data(comment: Comment) -> list:
+    """The personal data in the comment's body (once per comment: the verdict and the
+    explanation both ask)."""
     from moderation.classifier import personal
 
-    return personal.find(comment.body) if comment.site.detect_personal_data else []
+    found = getattr(comment, "_personal_data_found", None)
+    if found is None:
+        found = personal.find(comment.body) if comment.site.detect_personal_data else []
+        comment._personal_data_found = found
+    return found
 
 
 def _verdict(comment: Comment, score, name, model, new_authors: set) -> policy.Verdict:

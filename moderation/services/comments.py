@@ -155,16 +155,25 @@ def enqueue_classification(comment_ids: Sequence[int]) -> bool:
     return True
 
 
-def comments_sweep_received(*, older_than_seconds: int | None = None, limit: int = 5000) -> int:
-    """Re-enqueue comments that waited in `received` too long (lost task, broker outage)."""
+def sweep_waiting(status: str, enqueue, *, since: str, what: str,
+                  older_than_seconds: int | None = None, limit: int = 5000) -> int:
+    """Re-enqueue the comments in ``status`` whose ``since`` date is older than the sweep's
+    age (a lost task, a broker outage); the oldest first, ``limit`` at most."""
     age = older_than_seconds if older_than_seconds is not None else settings.VIGIE_SWEEP_AFTER_SECONDS
     cutoff = timezone.now() - timedelta(seconds=age)
     ids = list(
-        Comment.objects.filter(status=Status.RECEIVED, created_at__lt=cutoff)
+        Comment.objects.filter(status=status, **{f"{since}__lt": cutoff})
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
-    if ids and enqueue_classification(ids):
-        log.info("sweep re-enqueued %d waiting comment(s)", len(ids))
+    if ids and enqueue(ids):
+        log.info("sweep re-enqueued %d comment(s) %s", len(ids), what)
         return len(ids)
     return 0
+
+
+def comments_sweep_received(*, older_than_seconds: int | None = None, limit: int = 5000) -> int:
+    """Re-enqueue comments that waited in `received` too long (lost task, broker outage)."""
+    return sweep_waiting(Status.RECEIVED, enqueue_classification, since="created_at",
+                         what="waiting for classification",
+                         older_than_seconds=older_than_seconds, limit=limit)
