@@ -314,3 +314,13 @@ def test_a_tombstone_at_the_end_of_a_page_stays_when_its_reply_is_on_the_next(
     assert [(r["id"], r["deleted"]) for r in thread["replies"]] == [(first.pk, False), (gone.pk, True)]
     following = site_api.get(thread["replies_next"]).json()
     assert [(r["id"], r["parent_id"]) for r in following["results"]] == [(late.pk, gone.pk)]
+
+
+def test_an_edit_that_exposes_personal_data_is_held(site_api, published, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(site_api, published, body="Merci ! Appelez-moi au 06 12 34 56 78 pour en parler.")
+    published.refresh_from_db()
+    assert published.status == S.HELD
+    event = published.events.get(action="revise")
+    assert (event.from_status, event.to_status) == (S.PUBLISHED, S.HELD)
+    assert "personal_data" in published.classifications.order_by("-id").first().explanation

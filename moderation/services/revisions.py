@@ -267,6 +267,9 @@ def _revision_verdict(model, revision: Revision, score):
     comment = revision.comment
     original = comment.body
     comment.body = revision.body
+    # The personal data found is cached on the comment: find it in the new text, and keep
+    # it for the explanation _apply writes with the new text.
+    comment.__dict__.pop("_personal_data_found", None)
     try:
         [name] = _name_scores(model, [comment])
         verdict = _verdict(comment, score, name, model, set())
