@@ -103,6 +103,11 @@ class Site(models.Model):
             "pre-moderated automatically (empty: off)"
         ),
     )
+    edit_window_minutes = models.PositiveIntegerField(
+        _("edit window (minutes)"),
+        default=10,
+        help_text=_("How long after posting an author may edit their comment (0: never)"),
+    )
     language = models.CharField(
         _("language of statements"),
         max_length=8,
@@ -232,6 +237,8 @@ class Comment(models.Model):
         Status.PUBLISHED: frozenset({Status.HELD, Status.APPROVED, Status.REJECTED}),
         # held -> published only when moderators dismiss the reader reports that held it.
         Status.HELD: frozenset({Status.APPROVED, Status.REJECTED, Status.PUBLISHED}),
+        # An author's edit is not a move of this table: its text is moderated as a new comment's,
+        # and its verdict applies to a published, approved or held comment (services.revisions).
         Status.APPROVED: frozenset({Status.REJECTED}),
         Status.REJECTED: frozenset({Status.APPROVED}),
     }
@@ -258,6 +265,14 @@ class Comment(models.Model):
         "self", verbose_name=_("thread"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     body = models.TextField(_("text"))
+    # The display name as posted with this comment (the Author's name is the latest accepted one).
+    author_name = models.CharField(_("display name"), max_length=100, blank=True)
+    # 0 for a root; a reply is one deeper than its parent, at most VIGIE_MAX_REPLY_DEPTH.
+    depth = models.PositiveIntegerField(_("depth"), default=0)
+    # Set when the author deletes it: body and name erased, kept as a tombstone in its thread.
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    # When an edit of the author's last replaced the text readers see.
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED, db_index=False
     )
@@ -299,6 +314,8 @@ class Comment(models.Model):
             ),
             # selectors.visible_replies: the replies under a page of roots.
             models.Index(fields=["root", "created_at"], name="comment_root_created"),
+            # selectors.visible_replies / root_replies: a root's replies in id order, by page.
+            models.Index(fields=["root", "id"], name="comment_root_id"),
             # selectors.review_queue: a queue ordered by score or by age.
             models.Index(fields=["status", "priority", "id"], name="comment_status_priority"),
             models.Index(fields=["status", "created_at", "id"], name="comment_status_created"),
@@ -336,12 +353,69 @@ class Comment(models.Model):
 
     @property
     def is_visible(self) -> bool:
-        return self.status in self.VISIBLE
+        return self.status in self.VISIBLE and self.deleted_at is None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
     @property
     def site_status(self) -> str:
         """The status as the site sees it: both stages of classification are `received`."""
         return self.Status.RECEIVED if self.status == self.Status.SCREENING else self.status
+
+
+class Revision(models.Model):
+    """One text of a comment: the original, kept at its first edit, then each edit.
+
+    An edit is moderated again (services.revisions_classify) while the comment keeps showing
+    its current text; the revision's verdict then replaces it (published) or moves the comment
+    out of readers' sight (held, rejected).
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("received")
+        SCREENING = "screening", _("second opinion")
+        PUBLISHED = "published", _("published")
+        HELD = "held", _("held")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        # A newer edit came before this one was decided: never decided.
+        SUPERSEDED = "superseded", _("superseded by a newer edit")
+
+    WAITING = (Status.RECEIVED, Status.SCREENING)
+
+    comment = models.ForeignKey(
+        Comment, verbose_name=_("comment"), on_delete=models.CASCADE, related_name="revisions"
+    )
+    number = models.PositiveIntegerField(_("revision"))
+    body = models.TextField(_("text"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    toxicity = models.FloatField(_("toxicity"), null=True, blank=True)
+    spam = models.FloatField(_("spam"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    model_version = models.CharField(_("model version"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        ordering = ["comment", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "number"], name="revision_unique_number"),
+        ]
+        indexes = [
+            # services.revisions_sweep: edits waiting for the classifier, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status__in=["received", "screening"]),
+                name="revision_waiting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.comment_id} r{self.number}"
 
 
 class Classification(models.Model):
@@ -493,6 +567,9 @@ class ModerationEvent(models.Model):
         NOTICE = "notice", _("notice received")
         APPEAL = "appeal", _("appeal lodged")
         NOTE = "note", _("note on the author")
+        EDIT = "edit", _("edited by the author")
+        REVISE = "revise", _("edit moderated")
+        DELETE = "delete", _("deleted by the author")
 
     comment = models.ForeignKey(
         Comment,

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, TruncDate
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
 
 from moderation import reasons
@@ -22,6 +23,7 @@ from moderation.models import (
     Notice,
     RejectReason,
     Report,
+    Revision,
     Site,
     WebhookEndpoint,
 )
@@ -90,6 +92,12 @@ def author_for_site(*, site: Site, external_id: str) -> Author | None:
     return first_by_sql(Author, _AUTHOR_BY_EXTERNAL_ID, site.pk, external_id)
 
 
+def pending_edit(*, comment: Comment) -> str | None:
+    """`received` while the author's latest edit waits for its verdict, else None."""
+    waiting = Revision.objects.filter(comment=comment, status__in=Revision.WAITING).exists()
+    return Comment.Status.RECEIVED if waiting else None
+
+
 def comment_for_site(*, site: Site, comment_id: int) -> Comment:
     comment = Comment.objects.select_related("article", "author").filter(pk=comment_id, site=site).first()
     if comment is None:
@@ -97,33 +105,199 @@ def comment_for_site(*, site: Site, comment_id: int) -> Comment:
     return comment
 
 
-def visible_roots(*, article: Article) -> QuerySet[Comment]:
-    """The top-level comments readers see under an article (the page is cut by the caller)."""
-    return Comment.objects.filter(
-        article=article, parent__isnull=True, status__in=Comment.VISIBLE
-    ).select_related("author")
+# What the visible list reads of each comment: flat rows, turned into threads by thread_forest.
+THREAD_FIELDS = (
+    "id",
+    "parent_id",
+    "root_id",
+    "depth",
+    "author__external_id",
+    "author_name",
+    "body",
+    "created_at",
+    "edited_at",
+    "deleted_at",
+)
 
 
-def visible_replies_query(*, roots: list[Comment]) -> QuerySet[Comment]:
-    """The visible replies under the given roots, oldest first (one query)."""
+def visible_roots(*, article: Article) -> QuerySet:
+    """The top-level comments readers see under an article, as rows (the page is cut by the
+    caller). A root its author deleted stays, as a tombstone, while a reply under it is visible."""
+    live_reply = Comment.objects.filter(
+        root=OuterRef("pk"), status__in=Comment.VISIBLE, deleted_at__isnull=True
+    )
     return (
-        Comment.objects.filter(root__in=roots, status__in=Comment.VISIBLE)
-        .select_related("author")
-        .order_by("created_at", "id")
+        Comment.objects.filter(article=article, parent__isnull=True, status__in=Comment.VISIBLE)
+        .filter(Q(deleted_at__isnull=True) | Exists(live_reply))
+        .values(*THREAD_FIELDS)
     )
 
 
-def visible_replies(*, roots: list[Comment]) -> dict[int, list[Comment]]:
-    """Every visible reply under the given roots, as parent id -> replies, oldest first.
+def visible_replies_query(*, roots: list) -> QuerySet[Comment]:
+    """The visible replies under the given roots (rows or comments), in id order (bench/reads.py)."""
+    ids = [r["id"] if isinstance(r, dict) else r.pk for r in roots]
+    return _visible_replies_query(ids).order_by("id")
 
-    A reply whose parent is not visible is not shown either: its thread is cut there.
+
+def _visible_replies_query(root_ids: list[int]) -> QuerySet[Comment]:
+    # A reply to a hidden comment is cut here already (one level; thread_forest cuts deeper).
+    return Comment.objects.filter(root_id__in=root_ids, status__in=Comment.VISIBLE).filter(
+        Q(parent_id=F("root_id")) | Q(parent__status__in=Comment.VISIBLE)
+    )
+
+
+def visible_replies(*, root_ids: list[int], per_root: int) -> list[dict]:
+    """The first per_root + 1 visible replies of each root, in id order (parents before their
+    replies), in one query: the extra one says that the root has more (``replies_next``)."""
+    if not root_ids:
+        return []
+    numbered = _visible_replies_query(root_ids).annotate(
+        n=Window(RowNumber(), partition_by=F("root_id"), order_by=F("id").asc())
+    )
+    return list(numbered.filter(n__lte=per_root + 1).order_by("id").values(*THREAD_FIELDS))
+
+
+def root_replies(*, root: Comment, after: int, limit: int) -> list[dict]:
+    """One page of a root's visible replies after the reply id ``after``: limit + 1 rows."""
+    rows = _visible_replies_query([root.pk]).filter(id__gt=after).order_by("id")
+    return list(rows.values(*THREAD_FIELDS)[: limit + 1])
+
+
+def visible_root_for_site(*, site: Site, comment_id: int) -> Comment:
+    """A top-level comment readers can see (or its tombstone): the replies endpoint's root."""
+    comment = (
+        Comment.objects.filter(pk=comment_id, site=site, parent__isnull=True, status__in=Comment.VISIBLE)
+        .only("id", "site_id", "article_id")
+        .first()
+    )
+    if comment is None:
+        raise NotFound(f"No visible thread {comment_id} on this site.")
+    return comment
+
+
+def shown_in_thread(*, comment_ids: set[int]) -> set[int]:
+    """Which of these comments readers see in their thread: visible, and so is every ancestor
+    (one recursive query; the replies endpoint asks it for the parents on earlier pages)."""
+    if not comment_ids:
+        return set()
+    table = Comment._meta.db_table
+    ids = sorted(comment_ids)
+    marks = ", ".join(["%s"] * len(ids))
+    visible = ", ".join(["%s"] * len(Comment.VISIBLE))
+    sql = (
+        f"WITH RECURSIVE up(start_id, parent_id, shown) AS ("  # noqa: S608 - names from the model
+        f" SELECT id, parent_id, CASE WHEN status IN ({visible}) THEN 1 ELSE 0 END FROM {table}"
+        f" WHERE id IN ({marks})"
+        f" UNION ALL"
+        f" SELECT up.start_id, p.parent_id, CASE WHEN p.status IN ({visible}) THEN 1 ELSE 0 END"
+        f" FROM {table} p JOIN up ON p.id = up.parent_id WHERE up.shown = 1"
+        f") SELECT start_id FROM up GROUP BY start_id HAVING MIN(shown) = 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*Comment.VISIBLE, *ids, *Comment.VISIBLE])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def live_children(*, parent_ids: list[int]) -> set[int]:
+    """Which of these comments have a visible, not deleted reply (a tombstone worth keeping)."""
+    if not parent_ids:
+        return set()
+    return set(
+        Comment.objects.filter(parent_id__in=parent_ids, status__in=Comment.VISIBLE, deleted_at__isnull=True)
+        .values_list("parent_id", flat=True)
+        .distinct()
+    )
+
+
+def thread_node(row: dict) -> dict:
+    """A comment as readers see it in a thread; a deleted one is a tombstone, no text or author."""
+    if row["deleted_at"] is not None:
+        return {"id": row["id"], "parent_id": row["parent_id"], "deleted": True, "replies": []}
+    return {
+        "id": row["id"],
+        "parent_id": row["parent_id"],
+        "author": {"id": row["author__external_id"], "name": row["author_name"]},
+        "body": row["body"],
+        "created_at": row["created_at"],
+        "edited_at": row["edited_at"],
+        "deleted": False,
+        "replies": [],
+    }
+
+
+def thread_forest(
+    tops: list[dict],
+    replies: list[dict],
+    *,
+    per_root: int | None,
+    max_depth: int,
+    live: set[int] | None = None,
+    shown: set[int] | None = None,
+) -> tuple[list[dict], dict[int, int]]:
+    """Threads from flat rows in one pass, no recursion (a chain of any depth is a loop).
+
+    ``tops``: the roots of a page (their order kept). ``replies``: rows in id order, so a
+    parent comes before its replies. A reply whose parent is not among the nodes is cut
+    (hidden parent) when ``tops`` are given; with no tops (a later page of one root's
+    replies) it starts a tree of its own if its parent, on an earlier page, is in ``shown``
+    (selectors.shown_in_thread), and is cut otherwise. Each root
+    takes at most ``per_root`` replies. A reply deeper than ``max_depth`` hangs from the
+    deepest allowed ancestor, as it would have been attached when posted today. Tombstones
+    with nothing visible under them are left out (``live``: deleted ids that have a live
+    reply beyond these rows).
+
+    Returns (trees, {root id: id of the last reply taken} for roots with more replies).
     """
-    if not roots:
-        return {}
-    by_parent: dict[int, list[Comment]] = defaultdict(list)
-    for reply in visible_replies_query(roots=roots):
-        by_parent[reply.parent_id].append(reply)
-    return by_parent
+    live = live or set()
+    root_ids = {row["id"] for row in tops}  # kept whatever: visible_roots chose them
+    nodes: dict[int, dict] = {}
+    depth: dict[int, int] = {}
+    up: dict[int, int | None] = {}  # node -> the node it hangs from
+    forest: list[dict] = []
+    for row in tops:
+        node = thread_node(row)
+        nodes[row["id"]], depth[row["id"]], up[row["id"]] = node, 0, None
+        forest.append(node)
+    taken: dict[int, int] = {}
+    last: dict[int, int] = {}
+    more: dict[int, int] = {}
+    for row in replies:
+        root_id = row["root_id"]
+        if per_root is not None and taken.get(root_id, 0) >= per_root:
+            more.setdefault(root_id, last[root_id])
+            continue
+        taken[root_id] = taken.get(root_id, 0) + 1
+        last[root_id] = row["id"]
+        parent_id = row["parent_id"]
+        node = thread_node(row)
+        if parent_id in nodes and depth[parent_id] >= max_depth and up[parent_id] is None:
+            # Too deep under a top of this page that hangs from an earlier page: a top too,
+            # beside it, under the same comment of the earlier page.
+            node["parent_id"] = nodes[parent_id]["parent_id"]
+            forest.append(node)
+            node_depth, parent_id = depth[parent_id], None
+        elif parent_id in nodes:
+            if depth[parent_id] >= max_depth:  # never deeper than max_depth: its parent's level
+                parent_id = up[parent_id]
+                node["parent_id"] = parent_id
+            nodes[parent_id]["replies"].append(node)
+            node_depth = depth[parent_id] + 1
+        elif tops or parent_id not in (shown or ()):
+            continue  # its parent is hidden (or cut): so is its thread below it
+        else:
+            forest.append(node)
+            node_depth, parent_id = min(row["depth"], max_depth), None
+        nodes[row["id"]], depth[row["id"]], up[row["id"]] = node, node_depth, parent_id
+    # Children have higher ids than their parents: in reverse id order, a node's replies are
+    # settled before the node itself.
+    dead: set[int] = set()
+    for node_id in sorted(nodes, reverse=True):
+        node = nodes[node_id]
+        node["replies"] = [r for r in node["replies"] if r["id"] not in dead]
+        if node["deleted"] and not node["replies"] and node_id not in live and node_id not in root_ids:
+            dead.add(node_id)
+    forest = [n for n in forest if n["id"] not in dead]
+    return forest, more
 
 
 def can_moderate(user) -> bool:
@@ -202,7 +376,8 @@ def in_queue(comments: QuerySet[Comment], queue: str) -> QuerySet[Comment]:
 
 
 def review_queue(*, user, queue: str) -> QuerySet[Comment]:
-    comments = Comment.objects.filter(site__in=moderator_sites(user)).select_related(
+    # A comment its author deleted has nothing left to review.
+    comments = Comment.objects.filter(site__in=moderator_sites(user), deleted_at__isnull=True).select_related(
         "site", "article", "author"
     )
     return in_queue(comments, queue)
@@ -225,6 +400,7 @@ def comment_for_moderator(*, user, comment_id: int) -> Comment:
         .select_related("site", "article", "author", "parent")
         .prefetch_related(
             Prefetch("classifications"),
+            Prefetch("revisions", queryset=Revision.objects.order_by("number")),
             Prefetch("reports", queryset=Report.objects.order_by("created_at")),
             Prefetch("notices", queryset=Notice.objects.order_by("received_at")),
             Prefetch(

@@ -45,6 +45,34 @@ def second_opinion(comment_ids: list[int]) -> int:
     return services.comments_second_opinion(comment_ids=comment_ids)
 
 
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=8,
+)
+def classify_revision(revision_id: int) -> int:
+    """Moderate an author's edit (the fast stage). Idempotent: a decided revision is skipped."""
+    return services.revisions_classify(revision_ids=[revision_id])
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=8,
+)
+def revision_second_opinion(revision_ids: list[int]) -> int:
+    """The encoder stage for edits (routed to the encoder queue, like second_opinion)."""
+    return services.revisions_second_opinion(revision_ids=revision_ids)
+
+
 @shared_task(acks_late=True, ignore_result=True)
 def purge_expired() -> dict:
     """Daily (Celery beat): the sites' retention rules (`manage.py purge_expired` by hand)."""
@@ -53,8 +81,10 @@ def purge_expired() -> dict:
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_received() -> int:
-    """Periodic safety net (Celery beat): re-enqueue comments stuck at either stage."""
-    return services.comments_sweep_received() + services.comments_sweep_screening()
+    """Periodic safety net (Celery beat): re-enqueue comments and edits stuck at either stage."""
+    return (
+        services.comments_sweep_received() + services.comments_sweep_screening() + services.revisions_sweep()
+    )
 
 
 @shared_task(

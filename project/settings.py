@@ -372,6 +372,10 @@ CELERY_TASK_QUEUES = [
 ]
 CELERY_TASK_ROUTES = {
     "moderation.tasks.second_opinion": {"queue": VIGIE_ENCODER_QUEUE, "routing_key": VIGIE_ENCODER_QUEUE},
+    "moderation.tasks.revision_second_opinion": {
+        "queue": VIGIE_ENCODER_QUEUE,
+        "routing_key": VIGIE_ENCODER_QUEUE,
+    },
     **{
         f"moderation.tasks.{name}": {"queue": "webhooks", "routing_key": "webhooks"}
         for name in ("deliver_webhook", "expand_webhook_batch")
@@ -451,6 +455,11 @@ VIGIE_MODEL_PATH = env_str("VIGIE_MODEL_PATH")  # None: the model shipped in the
 VIGIE_MAX_BODY_CHARS = env_int("VIGIE_MAX_BODY_CHARS", 5000, minimum=1)
 VIGIE_MAX_REQUEST_BYTES = env_int("VIGIE_MAX_REQUEST_BYTES", 64 * 1024, minimum=1024)
 VIGIE_MAX_PAGE_SIZE = env_int("VIGIE_MAX_PAGE_SIZE", 100, minimum=1)
+# Threads: a reply deeper than this attaches to its deepest allowed ancestor (at insert, and
+# when listing older, deeper chains); each root of a listed page carries at most
+# VIGIE_REPLIES_PAGE replies, the rest behind its `replies_next` link.
+VIGIE_MAX_REPLY_DEPTH = env_int("VIGIE_MAX_REPLY_DEPTH", 50, minimum=1)
+VIGIE_REPLIES_PAGE = env_int("VIGIE_REPLIES_PAGE", 50, minimum=1)
 # A comment still `received` after this long was never picked up: the sweep re-enqueues it.
 VIGIE_SWEEP_AFTER_SECONDS = env_int("VIGIE_SWEEP_AFTER_SECONDS", 60, minimum=1)
 # Micro-batching: one task classifies up to this many waiting comments in one model call.

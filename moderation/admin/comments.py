@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from django.utils.text import format_lazy
@@ -34,6 +34,7 @@ from moderation.models import (
     ModerationEvent,
     RejectReason,
     Report,
+    Revision,
 )
 from moderation.selectors import can_moderate
 
@@ -95,6 +96,29 @@ class ReportInline(ReadOnlyInline):
     model = Report
     fields = ["reason", "text", "reporter_id", "anonymous", "weight", "outcome", "created_at", "resolved_at"]
     readonly_fields = fields
+
+
+class RevisionInline(ReadOnlyInline):
+    """The author's edits: each text against the one before (removed struck out, added marked)."""
+
+    model = Revision
+    fields = ["number", "changes", "status", "toxicity", "spam", "created_at", "decided_at"]
+    readonly_fields = fields
+    verbose_name_plural = _("revisions by the author")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("number")
+
+    @admin.display(description=_("text"))
+    def changes(self, revision: Revision) -> SafeString:
+        revisions = list(Revision.objects.filter(comment_id=revision.comment_id, number__lte=revision.number))
+        diff = services.revision_diffs(revisions)[-1]
+        tags = {
+            "=": "<span>{}</span>",
+            "-": '<del class="vigie-removed">{}</del>',
+            "+": '<ins class="vigie-added">{}</ins>',
+        }
+        return format_html_join("", "{}", ((format_html(tags[op], text),) for op, text in diff)) or "–"
 
 
 class EventInline(ReadOnlyInline):
@@ -176,14 +200,24 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
     list_select_related = ["site", "article", "author"]
     list_per_page = 50
     date_hierarchy = "created_at"
-    inlines = [ReportInline, ClassificationInline, EventInline]
+    inlines = [ReportInline, RevisionInline, ClassificationInline, EventInline]
     actions = ["approve", *REJECT_ACTIONS, "dismiss_reports"]
     fields = [
         "highlighted_body",
         shown("status"),
         "scores",
         *shown_all(
-            "site", "article", "author", "parent", "language", "open_reports", "created_at", "decided_at"
+            "site",
+            "article",
+            "author",
+            "author_name",
+            "parent",
+            "language",
+            "open_reports",
+            "created_at",
+            "decided_at",
+            "edited_at",
+            "deleted_at",
         ),
     ]
     readonly_fields = fields

@@ -201,6 +201,15 @@ class CommentInput(StrictSerializer):
         return value
 
 
+class CommentEditInput(StrictSerializer):
+    body = Text(min_length=1, max_length=settings.VIGIE_MAX_BODY_CHARS, trim_whitespace=False)
+
+    def validate_body(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("The comment is empty.")
+        return value
+
+
 class AuthorOutput(serializers.Serializer):
     id = serializers.CharField(source="external_id")
     name = serializers.CharField()
@@ -208,6 +217,12 @@ class AuthorOutput(serializers.Serializer):
 
 # The statuses a site sees: `screening` (waiting for the second opinion) reads as `received`.
 SITE_STATUSES = [c for c in Comment.Status.choices if c[0] != Comment.Status.SCREENING]
+
+class CommentAuthorOutput(serializers.Serializer):
+    """A comment's author as readers see it: the name posted with this comment."""
+
+    id = serializers.CharField(source="author.external_id")
+    name = serializers.CharField(source="author_name")
 
 
 class CommentStatusOutput(serializers.Serializer):
@@ -220,29 +235,36 @@ class CommentStatusOutput(serializers.Serializer):
     id = serializers.IntegerField()
     article_id = serializers.CharField(source="article.external_id")
     parent_id = serializers.IntegerField(allow_null=True)
-    author = AuthorOutput()
+    author = CommentAuthorOutput(source="*")
     body = serializers.CharField()
     status = serializers.ChoiceField(choices=SITE_STATUSES, source="site_status")
     visible = serializers.BooleanField(source="is_visible")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+    # The author deleted it: body and name are empty, and it is never visible again.
+    deleted = serializers.BooleanField(source="is_deleted")
+    # The newest edit's moderation while it is under way (`received`), else null.
+    pending_edit = serializers.SerializerMethodField()
+
+    def get_pending_edit(self, comment) -> str | None:
+        return getattr(comment, "pending_edit", None)
 
 
 class VisibleCommentOutput(serializers.Serializer):
-    """A comment in the reader's thread, with its visible replies nested."""
+    """The schema of a comment in the reader's thread (built as dicts by selectors.thread_forest,
+    never by recursing serializers). A tombstone has only `id`, `parent_id`, `deleted` (true)
+    and `replies`; a root also carries `replies_next`, the URL of its next replies or null."""
 
     id = serializers.IntegerField()
     parent_id = serializers.IntegerField(allow_null=True)
-    author = AuthorOutput()
-    body = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    replies = serializers.SerializerMethodField()
-
-    def get_replies(self, comment) -> list[dict]:
-        # This serializer again, not a new one per comment: building a serializer costs more
-        # than rendering a comment, and a page has dozens of replies (bench/reads.py).
-        by_parent = self.context.get("replies", {})
-        return [self.to_representation(reply) for reply in by_parent.get(comment.pk, [])]
+    author = AuthorOutput(required=False)
+    body = serializers.CharField(required=False)
+    created_at = serializers.DateTimeField(required=False)
+    edited_at = serializers.DateTimeField(allow_null=True, required=False)
+    deleted = serializers.BooleanField()
+    replies = serializers.ListField(child=serializers.DictField())
+    replies_next = serializers.URLField(allow_null=True, required=False)
 
 
 class CommentDetailOutput(CommentStatusOutput):
@@ -456,6 +478,20 @@ class ModeratorAppealOutput(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
 
 
+class RevisionOutput(serializers.Serializer):
+    number = serializers.IntegerField()
+    body = serializers.CharField()
+    status = serializers.CharField()
+    toxicity = serializers.FloatField(allow_null=True)
+    spam = serializers.FloatField(allow_null=True)
+    reason = serializers.CharField()
+    model_version = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    # Against the revision before, word by word: [op, text] with op "=", "-" or "+".
+    diff = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+
+
 class ModeratorCommentOutput(QueueItemOutput):
     classifications = ClassificationOutput(many=True)
     reports = ModeratorReportOutput(many=True)
@@ -465,10 +501,15 @@ class ModeratorCommentOutput(QueueItemOutput):
     author_history = serializers.SerializerMethodField()
     author_notes = serializers.SerializerMethodField()
     statement = serializers.SerializerMethodField()
+    revisions = serializers.SerializerMethodField()
 
     class Meta(QueueItemOutput.Meta):
         fields = [
             *QueueItemOutput.Meta.fields,
+            "author_name",
+            "edited_at",
+            "deleted_at",
+            "revisions",
             "classifications",
             "reports",
             "notices",
@@ -478,6 +519,12 @@ class ModeratorCommentOutput(QueueItemOutput):
             "author_notes",
             "statement",
         ]
+
+    def get_revisions(self, comment) -> list[dict]:
+        revisions = list(comment.revisions.all())
+        for revision, diff in zip(revisions, services.revision_diffs(revisions), strict=True):
+            revision.diff = diff
+        return RevisionOutput(revisions, many=True).data
 
     def get_author_notes(self, comment) -> list[dict]:
         return AuthorNoteOutput(self.context.get("author_notes", []), many=True).data

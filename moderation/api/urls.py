@@ -7,6 +7,7 @@ urlpatterns = [
     path("articles/<str:external_id>", views.ArticleView.as_view(), name="article"),
     path("articles/<str:external_id>/comments", views.ArticleCommentsView.as_view(), name="article-comments"),
     path("comments/<int:comment_id>", views.CommentView.as_view(), name="comment"),
+    path("comments/<int:comment_id>/replies", views.CommentRepliesView.as_view(), name="comment-replies"),
     path("comments/<int:comment_id>/reports", views.CommentReportsView.as_view(), name="comment-reports"),
     path("check", views.CheckView.as_view(), name="check"),
     path("authors/<str:external_id>", views.AuthorView.as_view(), name="author"),

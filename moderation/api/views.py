@@ -1,12 +1,16 @@
 """One view per operation: validate -> service or selector -> serialize."""
 
+import base64
 import math
+from collections import Counter
 from datetime import date
+from urllib.parse import urlencode
 
 import django_filters
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -228,9 +232,17 @@ class ArticleCommentsView(SiteView):
         paginator.ordering = "id" if order == "oldest" else "-id"
         _check_page_size(request)
         roots = paginator.paginate_queryset(selectors.visible_roots(article=article), request, view=self)
-        replies = selectors.visible_replies(roots=roots)
-        data = s.VisibleCommentOutput(roots, many=True, context={"replies": replies}).data
-        return paginator.get_paginated_response(data)
+        per_root = settings.VIGIE_REPLIES_PAGE
+        replies = selectors.visible_replies(root_ids=[r["id"] for r in roots], per_root=per_root)
+        counts = Counter(r["root_id"] for r in replies)
+        live = _live_tombstones([r for r in replies if counts[r["root_id"]] > per_root])
+        threads, more = selectors.thread_forest(
+            roots, replies, per_root=per_root, max_depth=settings.VIGIE_MAX_REPLY_DEPTH, live=live
+        )
+        for root in threads:
+            last = more.get(root["id"])
+            root["replies_next"] = None if last is None else _replies_url(request, root["id"], last)
+        return paginator.get_paginated_response(threads)
 
     @extend_schema(
         tags=["comments"],
@@ -309,6 +321,35 @@ class CheckView(SiteView):
         )
         return Response(s.CheckOutput(result).data)
 
+def _live_tombstones(rows: list[dict]) -> set[int]:
+    """Deleted replies of a cut page that may have live replies on a later page (one query,
+    only when a page has both)."""
+    return selectors.live_children(parent_ids=[r["id"] for r in rows if r["deleted_at"] is not None])
+
+
+def _replies_url(request, root_id: int, after: int) -> str:
+    return request.build_absolute_uri(
+        reverse("comment-replies", args=[root_id]) + "?" + urlencode({"cursor": _replies_cursor(after)})
+    )
+
+
+def _replies_cursor(after: int) -> str:
+    return base64.urlsafe_b64encode(f"after:{after}".encode()).decode().rstrip("=")
+
+
+def _replies_after(request) -> int:
+    raw = request.query_params.get("cursor")
+    if raw is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        text = ""
+    kind, _, number = text.partition(":")
+    if kind != "after" or not (number.isascii() and number.isdigit() and len(number) <= 19):
+        raise CursorNotFound("Invalid cursor")
+    return int(number)
+
 
 def int_param(request, name: str, *, low: int, high: int, message: str) -> int | None:
     """A query parameter that must be an integer in [low, high] written in ASCII digits.
@@ -345,7 +386,85 @@ class CommentView(SiteView):
     def get(self, request, comment_id: int):
         comment = selectors.comment_for_site(site=request.auth, comment_id=_comment_id(comment_id))
         statement = services.statement_for(comment, language=_statement_language(request, request.auth))
+        comment.pending_edit = selectors.pending_edit(comment=comment)
         return Response(s.CommentDetailOutput(comment, context={"statement": statement}).data)
+
+    @extend_schema(
+        tags=["comments"],
+        summary="Edit a comment (its author, within the site's edit window)",
+        request=s.CommentEditInput,
+        responses={
+            202: s.CommentStatusOutput,
+            **errors(SITE, BODY, "not_found", "edit_window_closed", "comment_deleted",
+                     "comment_not_decided", "comment_rejected", "article_closed"),
+        },
+    )
+    def patch(self, request, comment_id: int):
+        """The author's new text, moderated again; the comment shows its current text meanwhile
+        (`pending_edit`: `received`). 409 `edit_window_closed` after the site's edit window."""
+        data = _validated(s.CommentEditInput, request.data)
+        comment, _ = services.comment_edit(
+            site=request.auth, comment_id=_comment_id(comment_id), body=data["body"]
+        )
+        return Response(s.CommentStatusOutput(comment).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        tags=["comments"],
+        summary="Delete a comment (its author): a tombstone keeps its replies in place",
+        responses={204: None, **errors(SITE, "not_found")},
+    )
+    def delete(self, request, comment_id: int):
+        """The author deletes it: text and name erased, a tombstone keeps its replies in place.
+        A second delete is 404."""
+        services.comment_delete(site=request.auth, comment_id=_comment_id(comment_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CommentRepliesView(SiteView):
+    @extend_schema(
+        tags=["comments"],
+        summary="The next replies of a thread (from replies_next)",
+        parameters=[
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="From `replies_next` or `next`."),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="Replies per page."),
+        ],
+        responses={
+            200: inline_serializer(
+                "RepliesPage",
+                {
+                    "next": serializers.CharField(allow_null=True),
+                    "results": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            **errors(SITE, "not_found", "invalid"),
+        },
+    )
+    def get(self, request, comment_id: int):
+        """The next replies of a thread, oldest first: a forest whose tops hang from comments
+        of earlier pages (their `parent_id`)."""
+        root = selectors.visible_root_for_site(site=request.auth, comment_id=_comment_id(comment_id))
+        top = max(settings.VIGIE_MAX_PAGE_SIZE, settings.VIGIE_REPLIES_PAGE)
+        limit = int_param(
+            request, "page_size", low=1, high=top, message=f"page_size must be an integer from 1 to {top}."
+        )
+        limit = limit or settings.VIGIE_REPLIES_PAGE
+        after = _replies_after(request)
+        rows = selectors.root_replies(root=root, after=after, limit=limit)
+        page, has_more = rows[:limit], len(rows) > limit
+        live = _live_tombstones(page) if has_more else set()
+        on_this_page = {r["id"] for r in page}
+        shown = selectors.shown_in_thread(comment_ids={r["parent_id"] for r in page} - on_this_page)
+        results, _ = selectors.thread_forest(
+            [], page, per_root=None, max_depth=settings.VIGIE_MAX_REPLY_DEPTH, live=live, shown=shown
+        )
+        next_url = None
+        if has_more:
+            next_url = request.build_absolute_uri(
+                reverse("comment-replies", args=[root.pk])
+                + "?"
+                + urlencode({"cursor": _replies_cursor(page[-1]["id"]), "page_size": limit})
+            )
+        return Response({"next": next_url, "results": results})
 
 
 APPEAL_REFUSALS = ("not_restricted", "appeal_window_closed", "appeal_open", "already_appealed")

@@ -55,6 +55,16 @@ from moderation.services.reports import (  # noqa: F401
     report_create,
     reports_resolve,
 )
+from moderation.services.revisions import (  # noqa: F401
+    _visible_changed,
+    comment_delete,
+    comment_edit,
+    enqueue_revision_classification,
+    revision_diffs,
+    revisions_classify,
+    revisions_second_opinion,
+    revisions_sweep,
+)
 from moderation.services.sites import article_upsert, site_create, site_rotate_key  # noqa: F401
 from moderation.services.webhooks import (  # noqa: F401
     COMMENT_STATUS_EVENTS,

@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Q
 from django.utils import timezone
 
 from moderation import reasons
@@ -170,3 +170,29 @@ def author_note_add(*, author_id: int, moderator, text: str) -> AuthorNote:
             note=text,
         )
     return note
+
+
+def authors_accept_names(comments) -> None:
+    """An accepted comment's display name becomes its author's current name.
+
+    Only acceptance renames an author: a held or rejected post under an insulting name
+    leaves the name shown on the author's other comments alone (each keeps its own).
+    Called in the transaction of the verdict or the approval.
+    """
+    latest: dict[int, Comment] = {}
+    for comment in comments:
+        if not comment.author_name or comment.author.name == comment.author_name:
+            continue
+        if comment.author_id not in latest or comment.pk > latest[comment.author_id].pk:
+            latest[comment.author_id] = comment
+    for author_id, comment in sorted(latest.items()):
+        # An older comment approved late does not bring back a name its author has left.
+        newer = Comment.objects.filter(author_id=author_id, pk__gt=comment.pk, status__in=Comment.VISIBLE)
+        renamed = (
+            Author.objects.filter(pk=author_id)
+            .exclude(name=comment.author_name)
+            .exclude(Exists(newer))
+            .update(name=comment.author_name)
+        )
+        if renamed:
+            comment.author.name = comment.author_name

@@ -85,25 +85,42 @@ def _comment_insert(
                 "The parent comment does not exist under this article.",
                 fields={"parent_id": ["No such comment under this article."]},
             )
-    author, created = author_for_site(site=site, external_id=author_external_id), False
+        if parent.deleted_at is not None:
+            raise VigieError(
+                "The parent comment was deleted by its author.",
+                fields={"parent_id": ["This comment was deleted."]},
+            )
+        parent = _deepest_allowed(parent)
+    author = author_for_site(site=site, external_id=author_external_id)
     if author is None:  # a new reader (get_or_create copes with two first posts at once)
-        author, created = Author.objects.get_or_create(
+        author, _ = Author.objects.get_or_create(
             site=site, external_id=author_external_id, defaults={"name": author_name}
         )
-    if not created and author.name != author_name:
-        Author.objects.filter(pk=author.pk).update(name=author_name)
+    # The name is the comment's; the author's current name changes only when a comment of
+    # theirs is accepted (authors_accept_names), so a rejected post cannot rename older ones.
     comment = Comment.objects.create(
         site=site,
         article=article,
         author=author,
+        author_name=author_name,
         parent=parent,
         root=(parent.root or parent) if parent else None,
+        depth=parent.depth + 1 if parent else 0,
         body=body,
         status=Status.RECEIVED,
         idempotency_key=idempotency_key or None,
     )
     transaction.on_commit(lambda: enqueue_classification([comment.pk]))
     return comment
+
+
+def _deepest_allowed(parent: Comment) -> Comment:
+    """The parent a reply attaches to: the one asked for, or its deepest ancestor from which a
+    reply stays within VIGIE_MAX_REPLY_DEPTH (one query per level above it, only for a
+    thread already deeper than the setting: a new one never is)."""
+    while parent.depth >= settings.VIGIE_MAX_REPLY_DEPTH and parent.parent_id is not None:
+        parent = Comment.objects.get(pk=parent.parent_id)
+    return parent
 
 
 def _comment_by_idempotency_key(site: Site, key: str) -> Comment | None:

@@ -16,9 +16,10 @@ from moderation.models import (
     Report,
 )
 from moderation.selectors import moderator_sites
-from moderation.services.authors import authors_apply_reject_rate
+from moderation.services.authors import authors_accept_names, authors_apply_reject_rate
 from moderation.services.compliance import decisions_check, decisions_settle, statement_for
 from moderation.services.reports import reports_resolve
+from moderation.services.revisions import revision_settle
 from moderation.services.webhooks import COMMENT_STATUS_EVENTS, webhook_comment_data, webhook_event_record
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,10 @@ def _transition(comment, to_status, event_action, moderator, reason, note, now) 
         outcome = Report.Outcome.UPHELD if to_status == Status.REJECTED else Report.Outcome.DISMISSED
         reports_resolve(comment=comment, outcome=outcome, now=now)
     Comment.objects.filter(pk=comment.pk).update(**update)
+    if to_status == Status.APPROVED:
+        authors_accept_names([comment])
+    if to_status in (Status.APPROVED, Status.REJECTED):
+        revision_settle(comment=comment, to_status=to_status, now=now)
     if from_status != to_status:  # an appeal dismissed confirms a rejection: counted once
         _count_author_decision(comment.author_id, from_status, to_status)
     ModerationEvent.objects.create(

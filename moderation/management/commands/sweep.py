@@ -12,3 +12,6 @@ class Command(BaseCommand):
     def handle(self, older_than, **options):
         count = services.comments_sweep_received(older_than_seconds=older_than)
         self.stdout.write(f"re-enqueued {count} comment(s)")
+        edits = services.revisions_sweep(older_than_seconds=older_than)
+        if edits:
+            self.stdout.write(f"re-enqueued {edits} edit(s)")

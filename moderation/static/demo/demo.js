@@ -62,6 +62,15 @@
     const item = el("li", "comment");
     item.id = "comment-" + comment.id;
     item.dataset.commentId = comment.id;
+    if (comment.deleted) {  // a tombstone: no text, no author, its replies in place
+      item.appendChild(el("p", "comment-body comment-deleted", "Commentaire supprimé par son auteur."));
+      if (comment.replies && comment.replies.length) {
+        const replies = el("ol", "replies");
+        comment.replies.forEach((r) => replies.appendChild(renderComment(r)));
+        item.appendChild(replies);
+      }
+      return item;
+    }
     const head = el("div", "comment-head");
     head.appendChild(el("span", "comment-author", comment.author.name));
     head.appendChild(el("span", "comment-date", dateFormat.format(new Date(comment.created_at))));
