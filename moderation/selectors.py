@@ -16,6 +16,7 @@ from moderation.models import (
     Article,
     Author,
     AuthorNote,
+    Classification,
     Comment,
     ModerationEvent,
     Notice,
@@ -476,3 +477,126 @@ def oldest_waiting_ages() -> dict[str, float | None]:
         created = next(iter(oldest), (None,))[0]
         ages[str(stage)] = None if created is None else (now - created).total_seconds()
     return ages
+
+
+# --- the workbench's queues at a glance ---------------------------------------------------------
+
+# Statuses counted in an author's record: what readers saw, what waits, what was refused.
+RECORD_GROUPS = {
+    Status.PUBLISHED: "published",
+    Status.APPROVED: "published",
+    Status.HELD: "held",
+    Status.REJECTED: "rejected",
+}
+
+
+def queue_page_context(comments: list[Comment]) -> dict[int, dict]:
+    """What a queue row shows besides the comment, for one page of comments, in five queries.
+
+    Per comment id: ``reason`` and ``reason_params`` (the event that put it in its status),
+    ``second_opinion`` (the encoder was asked), ``notice`` / ``appeal`` (one is open),
+    ``explanation`` and ``scores`` (the latest classification's), and ``record``: the
+    author's comments counted as published (published or approved), held and rejected.
+    """
+    ids = [c.pk for c in comments]
+    context = {
+        c.pk: {
+            "reason": "",
+            "reason_params": {},
+            "second_opinion": False,
+            "notice": False,
+            "appeal": False,
+            "explanation": None,
+            "scores": None,
+            "record": {},
+        }
+        for c in comments
+    }
+    if not ids:
+        return context
+    status_of = {c.pk: c.status for c in comments}
+    events = (
+        ModerationEvent.objects.filter(comment_id__in=ids)
+        .exclude(to_status="")
+        .order_by("comment_id", "created_at", "id")
+        .values_list("comment_id", "to_status", "reason", "reason_params")
+    )
+    for comment_id, to_status, reason, params in events:
+        row = context[comment_id]
+        if reason == "second_opinion":
+            row["second_opinion"] = True
+        if to_status == status_of[comment_id]:  # the latest move into today's status wins
+            row["reason"], row["reason_params"] = reason, params or {}
+    for comment_id in Notice.objects.filter(comment_id__in=ids, status=Notice.Status.OPEN).values_list(
+        "comment_id", flat=True
+    ):
+        context[comment_id]["notice"] = True
+    for comment_id in Appeal.objects.filter(comment_id__in=ids, status=Appeal.Status.OPEN).values_list(
+        "comment_id", flat=True
+    ):
+        context[comment_id]["appeal"] = True
+    latest: dict[int, tuple] = {}
+    classifications = Classification.objects.filter(comment_id__in=ids).values_list(
+        "comment_id", "created_at", "id", "explanation", "toxicity", "spam"
+    )
+    for comment_id, created_at, pk, explanation, toxicity, spam in classifications:
+        if comment_id not in latest or (created_at, pk) > latest[comment_id][:2]:
+            latest[comment_id] = (created_at, pk, explanation, toxicity, spam)
+    for comment_id, (_, _, explanation, toxicity, spam) in latest.items():
+        context[comment_id]["explanation"] = explanation
+        context[comment_id]["scores"] = {"toxicity": toxicity, "spam": spam}
+    author_of = {c.pk: c.author_id for c in comments}
+    records: dict[int, dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(("published", "held", "rejected"), 0)
+    )
+    rows = (
+        Comment.objects.filter(author_id__in=set(author_of.values()), status__in=list(RECORD_GROUPS))
+        .values("author_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        records[row["author_id"]][RECORD_GROUPS[row["status"]]] += row["n"]
+    for comment_id, author_id in author_of.items():
+        context[comment_id]["record"] = records[author_id]
+    return context
+
+
+def queue_ordering(queue: str) -> list[str]:
+    """The order a queue is worked through: by score, worst first, or newest first."""
+    return ["-priority", "id"] if queue in ("held", "reported", "received") else ["-created_at", "-id"]
+
+
+def queue_neighbours(*, user, queue: str, comment: Comment) -> tuple[int | None, int | None]:
+    """The comments before and after ``comment`` in ``queue`` (its order), for j/k in the workbench."""
+    if queue not in QUEUES:
+        return None, None
+    comments = review_queue(user=user, queue=queue).order_by()
+    if queue_ordering(queue)[0] == "-priority":
+        p = comment.priority
+        after = Q(priority__lt=p) | Q(priority=p, id__gt=comment.pk)
+        before = Q(priority__gt=p) | Q(priority=p, id__lt=comment.pk)
+        following = comments.filter(after).order_by("-priority", "id")
+        preceding = comments.filter(before).order_by("priority", "-id")
+    else:
+        t = comment.created_at
+        after = Q(created_at__lt=t) | Q(created_at=t, id__lt=comment.pk)
+        before = Q(created_at__gt=t) | Q(created_at=t, id__gt=comment.pk)
+        following = comments.filter(after).order_by("-created_at", "-id")
+        preceding = comments.filter(before).order_by("created_at", "id")
+    return (
+        preceding.values_list("pk", flat=True).first(),
+        following.values_list("pk", flat=True).first(),
+    )
+
+
+def last_reject_reason(*, user) -> str:
+    """The reason this moderator gave for their last rejection ('' if none): the "r" key's."""
+    reason = (
+        ModerationEvent.objects.filter(moderator=user, action=ModerationEvent.Action.REJECT)
+        .exclude(reason="")
+        .order_by("-created_at", "-id")
+        .values_list("reason", flat=True)
+        .first()
+    )
+    return reason if reason in RejectReason.values else ""
