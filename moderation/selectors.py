@@ -137,6 +137,14 @@ def can_manage_sites(user) -> bool:
     )
 
 
+def can_apply_thresholds(user) -> bool:
+    """Site managers (``moderation.manage_site``) and superusers: who may apply the
+    simulator's thresholds to a site they moderate."""
+    return bool(
+        can_moderate(user) and (user.is_superuser or user.has_perm("moderation.manage_site"))
+    ) or bool(user and getattr(user, "is_superuser", False) and user.is_active)
+
+
 def managed_sites(user) -> QuerySet[Site]:
     """The sites ``user`` may tune: all for a superuser, their own for a site manager."""
     if not can_manage_sites(user):
@@ -259,12 +267,14 @@ def author_recent_comments(
     return list(comments[:limit])
 
 
-def moderation_stats(*, user, days: int = 30, site_id: int | None = None) -> dict:
+def moderation_stats(*, user, days: int = 30, site_id: int | None = None, section: str = "") -> dict:
     """Counts per status, per day and status, and how long comments waited for a decision."""
     sites = moderator_sites(user)
     if site_id is not None:
         sites = sites.filter(pk=site_id)
     comments = Comment.objects.filter(site__in=sites)
+    if section:
+        comments = comments.filter(article__section=section)
     since = timezone.now() - timedelta(days=days)
     per_status = dict.fromkeys(Status.values, 0)
     for row in comments.values("status").annotate(n=Count("id")).order_by():
@@ -283,10 +293,12 @@ def moderation_stats(*, user, days: int = 30, site_id: int | None = None) -> dic
         per_day[row["day"].isoformat()][row["status"]] = row["n"]
     # The held rate is what the classifier sent to moderators when comments arrived: it
     # does not fall when a moderator later approves or rejects them.
+    # A verdict, not the fast stage's hand-off to the second opinion (one comment, two events).
     arrivals = (
         ModerationEvent.objects.filter(
-            comment__site__in=sites, action=ModerationEvent.Action.CLASSIFY, created_at__gte=since
+            comment__in=comments, action=ModerationEvent.Action.CLASSIFY, created_at__gte=since
         )
+        .exclude(to_status=Status.SCREENING)
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(classified=Count("id"), held=Count("id", filter=Q(to_status=Status.HELD)))
@@ -301,7 +313,7 @@ def moderation_stats(*, user, days: int = 30, site_id: int | None = None) -> dic
     waits = [
         (event.created_at - event.comment.created_at).total_seconds()
         for event in ModerationEvent.objects.filter(
-            comment__site__in=sites,
+            comment__in=comments,
             actor=ModerationEvent.Actor.MODERATOR,
             created_at__gte=since,
             action__in=[ModerationEvent.Action.APPROVE, ModerationEvent.Action.REJECT],
@@ -600,3 +612,152 @@ def last_reject_reason(*, user) -> str:
         .first()
     )
     return reason if reason in RejectReason.values else ""
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    """The q-quantile (0..1) by linear interpolation between the nearest ranks; None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 1)
+
+
+def dashboard_sections(*, user, site_id: int | None = None) -> list[str]:
+    """The sections the moderator's articles are in (for the dashboard's filter)."""
+    articles = Article.objects.filter(site__in=moderator_sites(user)).exclude(section="")
+    if site_id is not None:
+        articles = articles.filter(site_id=site_id)
+    return list(articles.values_list("section", flat=True).distinct().order_by("section"))
+
+
+def dashboard(*, user, days: int = 30, site_id: int | None = None, section: str = "") -> dict:
+    """The desk's numbers over the last ``days`` days, every one saying what it counts.
+
+    ``arrivals``: comments the classifier decided in the period, by its verdict (its last
+    classify event; a second opinion's hand-off is not a verdict), so held + published +
+    rejected = decided, and the held share is held / decided. ``decisions``: moderators'
+    approvals and rejections in the period, with the time from a comment's arrival to each
+    (median, 90th percentile). ``moderators``: per moderator, decisions, approvals,
+    rejections and reversals (a later decision on the same comment, by anyone, that went
+    the other way). ``agreement``: of the comments the classifier held and a moderator then
+    decided, the share rejected; of those it published, the share a moderator later
+    rejected after readers reported them.
+    """
+    sites = moderator_sites(user)
+    if site_id is not None:
+        sites = sites.filter(pk=site_id)
+    since = timezone.now() - timedelta(days=days)
+    events = ModerationEvent.objects.filter(comment__site__in=sites)
+    if section:
+        events = events.filter(comment__article__section=section)
+    verdicts = (
+        events.filter(action=ModerationEvent.Action.CLASSIFY, created_at__gte=since)
+        .exclude(to_status=Status.SCREENING)
+        .order_by("comment_id", "created_at", "id")
+        .values_list("comment_id", "to_status")
+    )
+    verdict_of: dict[int, str] = {}
+    for comment_id, to_status in verdicts:
+        verdict_of[comment_id] = to_status  # the last verdict stands
+    arrivals = dict.fromkeys((Status.PUBLISHED, Status.HELD, Status.REJECTED), 0)
+    for to_status in verdict_of.values():
+        if to_status in arrivals:
+            arrivals[to_status] += 1
+    classified = sum(arrivals.values())
+
+    decision_actions = [ModerationEvent.Action.APPROVE, ModerationEvent.Action.REJECT]
+    decided_rows = list(
+        events.filter(actor=ModerationEvent.Actor.MODERATOR, action__in=decision_actions)
+        .order_by("comment_id", "created_at", "id")
+        .values_list("id", "comment_id", "moderator_id", "action", "created_at", "comment__created_at")
+    )
+    by_comment: dict[int, list] = defaultdict(list)
+    for row in decided_rows:
+        by_comment[row[1]].append(row)
+    moderators: dict[int | None, dict] = {}
+    waits = []
+    approvals = rejections = 0
+    for rows in by_comment.values():
+        for index, (_, _, moderator_id, action, created_at, arrived) in enumerate(rows):
+            if created_at < since:
+                continue
+            entry = moderators.setdefault(
+                moderator_id, {"decisions": 0, "approvals": 0, "rejections": 0, "reversals": 0}
+            )
+            entry["decisions"] += 1
+            if action == ModerationEvent.Action.APPROVE:
+                entry["approvals"] += 1
+                approvals += 1
+            else:
+                entry["rejections"] += 1
+                rejections += 1
+            waits.append((created_at - arrived).total_seconds())
+            if any(later[3] != action for later in rows[index + 1 :]):
+                entry["reversals"] += 1
+    names = dict(
+        get_user_model().objects.filter(pk__in=[m for m in moderators if m]).values_list("pk", "username")
+    )
+    per_moderator = sorted(
+        ({"moderator": names.get(m, "–"), **counts} for m, counts in moderators.items()),
+        key=lambda row: (-row["decisions"], row["moderator"]),
+    )
+
+    final_of = {comment_id: rows[-1][3] for comment_id, rows in by_comment.items()}
+    held_ids = [c for c, v in verdict_of.items() if v == Status.HELD]
+    held_decided = [c for c in held_ids if c in final_of]
+    held_rejected = sum(1 for c in held_decided if final_of[c] == ModerationEvent.Action.REJECT)
+    published_ids = [c for c, v in verdict_of.items() if v == Status.PUBLISHED]
+    reported = set(
+        Report.objects.filter(comment_id__in=published_ids).values_list("comment_id", flat=True).distinct()
+    )
+    published_rejected = sum(
+        1 for c in published_ids if c in reported and final_of.get(c) == ModerationEvent.Action.REJECT
+    )
+    return {
+        "days": days,
+        "site_id": site_id,
+        "section": section,
+        "arrivals": {"classified": classified, **{str(k): v for k, v in arrivals.items()}},
+        "held_share": round(arrivals[Status.HELD] / classified, 4) if classified else None,
+        "decisions": {
+            "total": approvals + rejections,
+            "approvals": approvals,
+            "rejections": rejections,
+            "time_to_decision_seconds": {"median": _quantile(waits, 0.5), "p90": _quantile(waits, 0.9)},
+        },
+        "moderators": per_moderator,
+        "agreement": {
+            "held": len(held_ids),
+            "held_decided": len(held_decided),
+            "held_rejected": held_rejected,
+            "held_rejected_share": round(held_rejected / len(held_decided), 4) if held_decided else None,
+            "published": len(published_ids),
+            "published_rejected_after_reports": published_rejected,
+            "published_rejected_share": round(published_rejected / len(published_ids), 4)
+            if published_ids
+            else None,
+        },
+    }
+
+
+def dashboard_rows(stats: dict) -> Iterator[tuple]:
+    """The dashboard as flat rows (section, key, value) for a CSV."""
+    for key, value in stats["arrivals"].items():
+        yield "arrivals", key, value
+    yield "arrivals", "held_share", stats["held_share"]
+    decisions = stats["decisions"]
+    for key in ("total", "approvals", "rejections"):
+        yield "decisions", key, decisions[key]
+    for key, value in decisions["time_to_decision_seconds"].items():
+        yield "decisions", f"time_to_decision_seconds_{key}", value
+    for row in stats["moderators"]:
+        for key in ("decisions", "approvals", "rejections", "reversals"):
+            yield f"moderator:{row['moderator']}", key, row[key]
+    for key, value in stats["agreement"].items():
+        yield "agreement", key, value

@@ -165,3 +165,27 @@ def test_the_desk_works_from_the_keyboard(desk, login, live_server, site):
         ModerationEvent.objects.filter(moderator=moderator, action="reject").values_list("reason", flat=True)
     )
     assert reasons == ["hate", "hate"]
+
+
+@pytest.mark.parametrize("device", WIDTHS)
+def test_the_dashboard_says_what_it_counts(desk, login, live_server, site, device):
+    from playwright.sync_api import expect
+
+    from tests.workbench_seed import decide
+
+    width = WIDTHS[device]
+    moderator = make_moderator(site, "claire")
+    held = list(Comment.objects.filter(status="held").order_by("-priority"))
+    decide(held[0], "reject", moderator, "toxic")
+    decide(held[1], "approve", moderator)
+    page = login(moderator, width)
+    page.goto(live_server.url + "/admin/moderation/dashboard/")
+    expect(page.locator(".vigie-card-arrival-held .vigie-card-label")).to_contain_text("retenus à l’arrivée")
+    expect(page.locator(".vigie-card-median .vigie-card-count")).not_to_have_text("–")
+    expect(page.locator("table.vigie-moderators tbody tr", has_text="claire")).to_contain_text("2")
+    assert page.locator("svg.vigie-chart text.vigie-bar-value").count() >= 1
+    shot(page, f"dashboard-{device}")
+    no_horizontal_scroll(page, width)
+    with page.expect_download() as download:
+        page.locator("a.vigie-csv").click()
+    assert download.value.suggested_filename.startswith("tableau-de-bord-")

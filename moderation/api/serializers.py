@@ -102,6 +102,8 @@ class ArticleInput(StrictSerializer):
     language = serializers.ChoiceField(choices=["fr", "en", "other"], required=False)
     moderation_mode = serializers.ChoiceField(choices=ModerationMode.choices, required=False)
     closed = serializers.BooleanField(required=False)
+    # The site's section: a section may carry its own thresholds (SectionPolicy, in the admin).
+    section = Text(max_length=100, required=False, allow_blank=True)
 
 
 class ArticleOutput(serializers.ModelSerializer):
@@ -109,7 +111,10 @@ class ArticleOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Article
-        fields = ["id", "url", "title", "language", "moderation_mode", "closed", "created_at", "updated_at"]
+        fields = [
+            "id", "url", "title", "language", "moderation_mode", "closed", "section",
+            "created_at", "updated_at",
+        ]  # fmt: skip
 
 
 class AuthorInput(StrictSerializer):

@@ -50,7 +50,13 @@ from moderation.services.reports import (  # noqa: F401
     report_create,
     reports_resolve,
 )
-from moderation.services.sites import article_upsert, site_create, site_rotate_key  # noqa: F401
+from moderation.services.sites import (  # noqa: F401
+    THRESHOLD_NAMES,
+    article_upsert,
+    site_apply_thresholds,
+    site_create,
+    site_rotate_key,
+)
 from moderation.services.webhooks import (  # noqa: F401
     COMMENT_STATUS_EVENTS,
     check_webhook_url,

@@ -5,10 +5,13 @@ import secrets
 
 from django.db import transaction
 
+from moderation.errors import Forbidden, NotFound
 from moderation.models import (
     Article,
     Comment,
+    ModerationEvent,
     ModerationMode,
+    SectionPolicy,
     Site,
     hash_api_key,
 )
@@ -48,6 +51,7 @@ def article_upsert(
     language: str | None = None,
     moderation_mode: str | None = None,
     closed: bool | None = None,
+    section: str | None = None,
 ) -> tuple[Article, bool]:
     """Create or update an article; fields left out keep their value (or the default)."""
     fields = {
@@ -56,6 +60,7 @@ def article_upsert(
         "language": language,
         "moderation_mode": moderation_mode,
         "closed": closed,
+        "section": section,
     }
     given = {k: v for k, v in fields.items() if v is not None}
     with transaction.atomic():
@@ -69,3 +74,44 @@ def article_upsert(
                 setattr(article, name, value)
             article.save(update_fields=[*given, "updated_at"])
     return article, created
+
+
+THRESHOLD_NAMES = ("toxicity_hold", "toxicity_reject", "spam_hold", "spam_reject")
+
+
+def site_apply_thresholds(*, site_id: int, user, thresholds: dict[str, float], section: str = "") -> Site:
+    """A site manager sets the site's thresholds (or one section's), as the simulator showed.
+
+    Only holders of ``moderation.manage_site`` (or superusers) on a site they moderate; the
+    change is a ModerationEvent on the site, with the thresholds before and after.
+    """
+    from moderation.selectors import can_apply_thresholds, moderator_sites
+
+    if not can_apply_thresholds(user):
+        raise Forbidden("Only a site manager may change a site's thresholds.")
+    values = {name: float(thresholds[name]) for name in THRESHOLD_NAMES if thresholds.get(name) is not None}
+    with transaction.atomic():
+        site = moderator_sites(user).select_for_update().filter(pk=site_id).first()
+        if site is None:
+            raise NotFound(f"No site {site_id}.")
+        if section:
+            target, _ = SectionPolicy.objects.select_for_update().get_or_create(site=site, section=section)
+        else:
+            target = site
+        before = {name: getattr(target, name) for name in THRESHOLD_NAMES}
+        for name, value in values.items():
+            setattr(target, name, value)
+        target.save(update_fields=list(values) or None)
+        ModerationEvent.objects.create(
+            site=site,
+            actor=ModerationEvent.Actor.MODERATOR,
+            moderator=user,
+            action=ModerationEvent.Action.THRESHOLDS,
+            reason="thresholds",
+            reason_params={
+                "before": before,
+                "after": {n: getattr(target, n) for n in THRESHOLD_NAMES},
+                "section": section,
+            },
+        )
+    return site
