@@ -189,3 +189,31 @@ def test_the_dashboard_says_what_it_counts(desk, login, live_server, site, devic
     with page.expect_download() as download:
         page.locator("a.vigie-csv").click()
     assert download.value.suggested_filename.startswith("tableau-de-bord-")
+
+
+@pytest.mark.parametrize("device", WIDTHS)
+def test_the_simulator_moves_with_its_sliders_and_applies(desk, login, live_server, site, device):
+    from playwright.sync_api import expect
+
+    width = WIDTHS[device]
+    manager = make_moderator(site, "cheffe", manager=True)
+    page = login(manager, width)
+    page.goto(live_server.url + f"/admin/moderation/simulator/?site={site.pk}")
+    expect(page.locator('.vigie-sim-form[data-live="on"]')).to_have_count(1)
+    held = page.locator('[data-field="held"]')
+    before = int(held.inner_text())
+    # Hold from 0,05: nearly every comment would wait for a moderator.
+    page.locator('input[type="range"][name="toxicity_hold"]').evaluate(
+        "el => { el.value = '0.05'; el.dispatchEvent(new Event('input', {bubbles: true})); }"
+    )
+    expect(page.locator('output[data-for="toxicity_hold"]')).to_have_text("0,05")
+    expect(held).not_to_have_text(str(before))
+    assert int(held.inner_text()) > before
+    shot(page, f"simulator-{device}")
+    no_horizontal_scroll(page, width)
+
+    page.locator("button.vigie-apply").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("Seuils appliqués")
+    site.refresh_from_db()
+    assert site.toxicity_hold == 0.05
+    assert ModerationEvent.objects.filter(action="thresholds", site=site, moderator=manager).count() == 1

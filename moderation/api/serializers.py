@@ -419,6 +419,21 @@ class ModeratorCommentOutput(QueueItemOutput):
         return HistoryItemOutput(self.context.get("author_history", []), many=True).data
 
 
+class SimulationOutput(serializers.Serializer):
+    site = serializers.IntegerField()
+    days = serializers.IntegerField()
+    thresholds = serializers.DictField(child=serializers.FloatField())
+    comments = serializers.IntegerField()
+    held = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    published = serializers.IntegerField()
+    held_per_day = serializers.FloatField()
+    decided = serializers.IntegerField()
+    estimated_precision = serializers.FloatField(allow_null=True)
+    estimated_recall = serializers.FloatField(allow_null=True)
+    method = serializers.CharField()
+
+
 class StatsOutput(serializers.Serializer):
     per_status = serializers.DictField(child=serializers.IntegerField())
     per_day = serializers.ListField(child=serializers.DictField())

@@ -53,6 +53,7 @@ from moderation.services.reports import (  # noqa: F401
 from moderation.services.sites import (  # noqa: F401
     THRESHOLD_NAMES,
     article_upsert,
+    section_policy_save,
     site_apply_thresholds,
     site_create,
     site_rotate_key,

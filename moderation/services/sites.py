@@ -102,16 +102,30 @@ def site_apply_thresholds(*, site_id: int, user, thresholds: dict[str, float], s
         for name, value in values.items():
             setattr(target, name, value)
         target.save(update_fields=list(values) or None)
-        ModerationEvent.objects.create(
-            site=site,
-            actor=ModerationEvent.Actor.MODERATOR,
-            moderator=user,
-            action=ModerationEvent.Action.THRESHOLDS,
-            reason="thresholds",
-            reason_params={
-                "before": before,
-                "after": {n: getattr(target, n) for n in THRESHOLD_NAMES},
-                "section": section,
-            },
-        )
+        _thresholds_event(site, user, before, target, section)
     return site
+
+
+def section_policy_save(*, policy: SectionPolicy, user) -> SectionPolicy:
+    """A site manager's edit of a section's thresholds in the admin, with its event."""
+    with transaction.atomic():
+        old = SectionPolicy.objects.select_for_update().filter(pk=policy.pk).first() if policy.pk else None
+        before = {name: getattr(old, name) if old else None for name in THRESHOLD_NAMES}
+        policy.save()
+        _thresholds_event(policy.site, user, before, policy, policy.section)
+    return policy
+
+
+def _thresholds_event(site: Site, user, before: dict, target, section: str) -> ModerationEvent:
+    return ModerationEvent.objects.create(
+        site=site,
+        actor=ModerationEvent.Actor.MODERATOR,
+        moderator=user,
+        action=ModerationEvent.Action.THRESHOLDS,
+        reason="thresholds",
+        reason_params={
+            "before": before,
+            "after": {name: getattr(target, name) for name in THRESHOLD_NAMES},
+            "section": section,
+        },
+    )
