@@ -672,8 +672,10 @@ def dashboard(*, user, days: int = 30, site_id: int | None = None, section: str 
     classified = sum(arrivals.values())
 
     decision_actions = [ModerationEvent.Action.APPROVE, ModerationEvent.Action.REJECT]
+    decisions = events.filter(actor=ModerationEvent.Actor.MODERATOR, action__in=decision_actions)
+    # Every decision on a comment decided in the period (a reversal may come after it).
     decided_rows = list(
-        events.filter(actor=ModerationEvent.Actor.MODERATOR, action__in=decision_actions)
+        decisions.filter(comment__in=decisions.filter(created_at__gte=since).values("comment_id"))
         .order_by("comment_id", "created_at", "id")
         .values_list("id", "comment_id", "moderator_id", "action", "created_at", "comment__created_at")
     )

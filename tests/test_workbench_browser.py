@@ -26,7 +26,11 @@ def desk(postgres, site):
 
 @pytest.fixture
 def login(browser, live_server):  # noqa: F811
+    from playwright.sync_api import expect
+
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # expect() waits 5 s by default: too little on a busy machine.
+    expect.set_options(timeout=TIMEOUT_MS)
 
     def open_as(user, width: int):
         context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 900})
