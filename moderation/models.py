@@ -160,6 +160,9 @@ class Article(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text=_("Empty: the site's setting"),
     )
+
+    # The site's section ("politique", "sport"): a SectionPolicy may give it its own thresholds.
+    section = models.CharField(_("section"), max_length=100, blank=True, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -186,6 +189,35 @@ class Article(models.Model):
     def is_closed(self, now=None) -> bool:
         closes_at = self.closes_at
         return self.closed or (closes_at is not None and (now or timezone.now()) >= closes_at)
+
+
+class SectionPolicy(models.Model):
+    """A section's own thresholds on a site (a sensitive section holds sooner); an empty
+    threshold is the site's (and, where the site has none, the model's)."""
+
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="section_policies"
+    )
+    section = models.CharField(_("section"), max_length=100)
+    toxicity_hold = models.FloatField(
+        _("toxicity: hold from"), null=True, blank=True, validators=unit_interval
+    )
+    toxicity_reject = models.FloatField(
+        _("toxicity: reject from"), null=True, blank=True, validators=unit_interval
+    )
+    spam_hold = models.FloatField(_("spam: hold from"), null=True, blank=True, validators=unit_interval)
+    spam_reject = models.FloatField(_("spam: reject from"), null=True, blank=True, validators=unit_interval)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("section thresholds")
+        verbose_name_plural = _("section thresholds")
+        constraints = [
+            models.UniqueConstraint(fields=["site", "section"], name="section_policy_unique_section"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} · {self.section}"
 
 
 class Author(models.Model):
@@ -570,6 +602,7 @@ class ModerationEvent(models.Model):
         EDIT = "edit", _("edited by the author")
         REVISE = "revise", _("edit moderated")
         DELETE = "delete", _("deleted by the author")
+        THRESHOLDS = "thresholds", _("thresholds changed")
 
     comment = models.ForeignKey(
         Comment,
@@ -582,6 +615,15 @@ class ModerationEvent(models.Model):
     author = models.ForeignKey(
         Author,
         verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    # For a change to a site itself (its thresholds), with neither comment nor author.
+    site = models.ForeignKey(
+        Site,
+        verbose_name=_("site"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,

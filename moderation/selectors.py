@@ -18,6 +18,7 @@ from moderation.models import (
     Article,
     Author,
     AuthorNote,
+    Classification,
     Comment,
     ModerationEvent,
     Notice,
@@ -336,6 +337,14 @@ def can_manage_sites(user) -> bool:
     )
 
 
+def can_apply_thresholds(user) -> bool:
+    """Site managers (``moderation.manage_site``) and superusers: who may apply the
+    simulator's thresholds to a site they moderate."""
+    return bool(
+        can_moderate(user) and (user.is_superuser or user.has_perm("moderation.manage_site"))
+    ) or bool(user and getattr(user, "is_superuser", False) and user.is_active)
+
+
 def managed_sites(user) -> QuerySet[Site]:
     """The sites ``user`` may tune: all for a superuser, their own for a site manager."""
     if not can_manage_sites(user):
@@ -460,12 +469,14 @@ def author_recent_comments(
     return list(comments[:limit])
 
 
-def moderation_stats(*, user, days: int = 30, site_id: int | None = None) -> dict:
+def moderation_stats(*, user, days: int = 30, site_id: int | None = None, section: str = "") -> dict:
     """Counts per status, per day and status, and how long comments waited for a decision."""
     sites = moderator_sites(user)
     if site_id is not None:
         sites = sites.filter(pk=site_id)
     comments = Comment.objects.filter(site__in=sites)
+    if section:
+        comments = comments.filter(article__section=section)
     since = timezone.now() - timedelta(days=days)
     per_status = dict.fromkeys(Status.values, 0)
     for row in comments.values("status").annotate(n=Count("id")).order_by():
@@ -484,10 +495,12 @@ def moderation_stats(*, user, days: int = 30, site_id: int | None = None) -> dic
         per_day[row["day"].isoformat()][row["status"]] = row["n"]
     # The held rate is what the classifier sent to moderators when comments arrived: it
     # does not fall when a moderator later approves or rejects them.
+    # A verdict, not the fast stage's hand-off to the second opinion (one comment, two events).
     arrivals = (
         ModerationEvent.objects.filter(
-            comment__site__in=sites, action=ModerationEvent.Action.CLASSIFY, created_at__gte=since
+            comment__in=comments, action=ModerationEvent.Action.CLASSIFY, created_at__gte=since
         )
+        .exclude(to_status=Status.SCREENING)
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(classified=Count("id"), held=Count("id", filter=Q(to_status=Status.HELD)))
@@ -502,7 +515,7 @@ def moderation_stats(*, user, days: int = 30, site_id: int | None = None) -> dic
     waits = [
         (event.created_at - event.comment.created_at).total_seconds()
         for event in ModerationEvent.objects.filter(
-            comment__site__in=sites,
+            comment__in=comments,
             actor=ModerationEvent.Actor.MODERATOR,
             created_at__gte=since,
             action__in=[ModerationEvent.Action.APPROVE, ModerationEvent.Action.REJECT],
@@ -770,3 +783,357 @@ def _revisions_of(comments: list[Comment]) -> dict[int, list[dict]]:
     for r in revision.objects.filter(comment__in=comments).order_by("pk"):
         out[r.comment_id].append({"body": r.body, "created_at": getattr(r, "created_at", None)})
     return out
+
+
+# --- the workbench's queues at a glance ---------------------------------------------------------
+
+# Statuses counted in an author's record: what readers saw, what waits, what was refused.
+RECORD_GROUPS = {
+    Status.PUBLISHED: "published",
+    Status.APPROVED: "published",
+    Status.HELD: "held",
+    Status.REJECTED: "rejected",
+}
+
+
+def queue_page_context(comments: list[Comment]) -> dict[int, dict]:
+    """What a queue row shows besides the comment, for one page of comments, in five queries.
+
+    Per comment id: ``reason`` and ``reason_params`` (the event that put it in its status),
+    ``second_opinion`` (the encoder was asked), ``notice`` / ``appeal`` (one is open),
+    ``explanation`` and ``scores`` (the latest classification's), and ``record``: the
+    author's comments counted as published (published or approved), held and rejected.
+    """
+    ids = [c.pk for c in comments]
+    context = {
+        c.pk: {
+            "reason": "",
+            "reason_params": {},
+            "second_opinion": False,
+            "notice": False,
+            "appeal": False,
+            "explanation": None,
+            "scores": None,
+            "record": {},
+        }
+        for c in comments
+    }
+    if not ids:
+        return context
+    status_of = {c.pk: c.status for c in comments}
+    events = (
+        ModerationEvent.objects.filter(comment_id__in=ids)
+        .exclude(to_status="")
+        .order_by("comment_id", "created_at", "id")
+        .values_list("comment_id", "to_status", "reason", "reason_params")
+    )
+    for comment_id, to_status, reason, params in events:
+        row = context[comment_id]
+        if reason == "second_opinion":
+            row["second_opinion"] = True
+        if to_status == status_of[comment_id]:  # the latest move into today's status wins
+            row["reason"], row["reason_params"] = reason, params or {}
+    for comment_id in Notice.objects.filter(comment_id__in=ids, status=Notice.Status.OPEN).values_list(
+        "comment_id", flat=True
+    ):
+        context[comment_id]["notice"] = True
+    for comment_id in Appeal.objects.filter(comment_id__in=ids, status=Appeal.Status.OPEN).values_list(
+        "comment_id", flat=True
+    ):
+        context[comment_id]["appeal"] = True
+    latest: dict[int, tuple] = {}
+    classifications = Classification.objects.filter(comment_id__in=ids).values_list(
+        "comment_id", "created_at", "id", "explanation", "toxicity", "spam"
+    )
+    for comment_id, created_at, pk, explanation, toxicity, spam in classifications:
+        if comment_id not in latest or (created_at, pk) > latest[comment_id][:2]:
+            latest[comment_id] = (created_at, pk, explanation, toxicity, spam)
+    for comment_id, (_, _, explanation, toxicity, spam) in latest.items():
+        context[comment_id]["explanation"] = explanation
+        context[comment_id]["scores"] = {"toxicity": toxicity, "spam": spam}
+    author_of = {c.pk: c.author_id for c in comments}
+    records: dict[int, dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(("published", "held", "rejected"), 0)
+    )
+    rows = (
+        Comment.objects.filter(author_id__in=set(author_of.values()), status__in=list(RECORD_GROUPS))
+        .values("author_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        records[row["author_id"]][RECORD_GROUPS[row["status"]]] += row["n"]
+    for comment_id, author_id in author_of.items():
+        context[comment_id]["record"] = records[author_id]
+    return context
+
+
+def queue_ordering(queue: str) -> list[str]:
+    """The order a queue is worked through: by score, worst first, or newest first."""
+    return ["-priority", "id"] if queue in ("held", "reported", "received") else ["-created_at", "-id"]
+
+
+def queue_neighbours(*, user, queue: str, comment: Comment) -> tuple[int | None, int | None]:
+    """The comments before and after ``comment`` in ``queue`` (its order), for j/k in the workbench."""
+    if queue not in QUEUES:
+        return None, None
+    comments = review_queue(user=user, queue=queue).order_by()
+    if queue_ordering(queue)[0] == "-priority":
+        p = comment.priority
+        after = Q(priority__lt=p) | Q(priority=p, id__gt=comment.pk)
+        before = Q(priority__gt=p) | Q(priority=p, id__lt=comment.pk)
+        following = comments.filter(after).order_by("-priority", "id")
+        preceding = comments.filter(before).order_by("priority", "-id")
+    else:
+        t = comment.created_at
+        after = Q(created_at__lt=t) | Q(created_at=t, id__lt=comment.pk)
+        before = Q(created_at__gt=t) | Q(created_at=t, id__gt=comment.pk)
+        following = comments.filter(after).order_by("-created_at", "-id")
+        preceding = comments.filter(before).order_by("created_at", "id")
+    return (
+        preceding.values_list("pk", flat=True).first(),
+        following.values_list("pk", flat=True).first(),
+    )
+
+
+def last_reject_reason(*, user) -> str:
+    """The reason this moderator gave for their last rejection ('' if none): the "r" key's."""
+    reason = (
+        ModerationEvent.objects.filter(moderator=user, action=ModerationEvent.Action.REJECT)
+        .exclude(reason="")
+        .order_by("-created_at", "-id")
+        .values_list("reason", flat=True)
+        .first()
+    )
+    return reason if reason in RejectReason.values else ""
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    """The q-quantile (0..1) by linear interpolation between the nearest ranks; None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 1)
+
+
+def dashboard_sections(*, user, site_id: int | None = None) -> list[str]:
+    """The sections the moderator's articles are in (for the dashboard's filter)."""
+    articles = Article.objects.filter(site__in=moderator_sites(user)).exclude(section="")
+    if site_id is not None:
+        articles = articles.filter(site_id=site_id)
+    return list(articles.values_list("section", flat=True).distinct().order_by("section"))
+
+
+def dashboard(*, user, days: int = 30, site_id: int | None = None, section: str = "") -> dict:
+    """The desk's numbers over the last ``days`` days, every one saying what it counts.
+
+    ``arrivals``: comments the classifier decided in the period, by its verdict (its last
+    classify event; a second opinion's hand-off is not a verdict), so held + published +
+    rejected = decided, and the held share is held / decided. ``decisions``: moderators'
+    approvals and rejections in the period, with the time from a comment's arrival to each
+    (median, 90th percentile). ``moderators``: per moderator, decisions, approvals,
+    rejections and reversals (a later decision on the same comment, by anyone, that went
+    the other way). ``agreement``: of the comments the classifier held and a moderator then
+    decided, the share rejected; of those it published, the share a moderator later
+    rejected after readers reported them.
+    """
+    sites = moderator_sites(user)
+    if site_id is not None:
+        sites = sites.filter(pk=site_id)
+    since = timezone.now() - timedelta(days=days)
+    events = ModerationEvent.objects.filter(comment__site__in=sites)
+    if section:
+        events = events.filter(comment__article__section=section)
+    verdicts = (
+        events.filter(action=ModerationEvent.Action.CLASSIFY, created_at__gte=since)
+        .exclude(to_status=Status.SCREENING)
+        .order_by("comment_id", "created_at", "id")
+        .values_list("comment_id", "to_status")
+    )
+    verdict_of: dict[int, str] = {}
+    for comment_id, to_status in verdicts:
+        verdict_of[comment_id] = to_status  # the last verdict stands
+    arrivals = dict.fromkeys((Status.PUBLISHED, Status.HELD, Status.REJECTED), 0)
+    for to_status in verdict_of.values():
+        if to_status in arrivals:
+            arrivals[to_status] += 1
+    classified = sum(arrivals.values())
+
+    decision_actions = [ModerationEvent.Action.APPROVE, ModerationEvent.Action.REJECT]
+    decisions = events.filter(actor=ModerationEvent.Actor.MODERATOR, action__in=decision_actions)
+    # Every decision on a comment decided in the period (a reversal may come after it).
+    decided_rows = list(
+        decisions.filter(comment__in=decisions.filter(created_at__gte=since).values("comment_id"))
+        .order_by("comment_id", "created_at", "id")
+        .values_list("id", "comment_id", "moderator_id", "action", "created_at", "comment__created_at")
+    )
+    by_comment: dict[int, list] = defaultdict(list)
+    for row in decided_rows:
+        by_comment[row[1]].append(row)
+    moderators: dict[int | None, dict] = {}
+    waits = []
+    approvals = rejections = 0
+    for rows in by_comment.values():
+        for index, (_, _, moderator_id, action, created_at, arrived) in enumerate(rows):
+            if created_at < since:
+                continue
+            entry = moderators.setdefault(
+                moderator_id, {"decisions": 0, "approvals": 0, "rejections": 0, "reversals": 0}
+            )
+            entry["decisions"] += 1
+            if action == ModerationEvent.Action.APPROVE:
+                entry["approvals"] += 1
+                approvals += 1
+            else:
+                entry["rejections"] += 1
+                rejections += 1
+            waits.append((created_at - arrived).total_seconds())
+            if any(later[3] != action for later in rows[index + 1 :]):
+                entry["reversals"] += 1
+    names = dict(
+        get_user_model().objects.filter(pk__in=[m for m in moderators if m]).values_list("pk", "username")
+    )
+    per_moderator = sorted(
+        ({"moderator": names.get(m, "–"), **counts} for m, counts in moderators.items()),
+        key=lambda row: (-row["decisions"], row["moderator"]),
+    )
+
+    final_of = {comment_id: rows[-1][3] for comment_id, rows in by_comment.items()}
+    held_ids = [c for c, v in verdict_of.items() if v == Status.HELD]
+    held_decided = [c for c in held_ids if c in final_of]
+    held_rejected = sum(1 for c in held_decided if final_of[c] == ModerationEvent.Action.REJECT)
+    published_ids = [c for c, v in verdict_of.items() if v == Status.PUBLISHED]
+    reported = set(
+        Report.objects.filter(comment_id__in=published_ids).values_list("comment_id", flat=True).distinct()
+    )
+    published_rejected = sum(
+        1 for c in published_ids if c in reported and final_of.get(c) == ModerationEvent.Action.REJECT
+    )
+    return {
+        "days": days,
+        "site_id": site_id,
+        "section": section,
+        "arrivals": {"classified": classified, **{str(k): v for k, v in arrivals.items()}},
+        "held_share": round(arrivals[Status.HELD] / classified, 4) if classified else None,
+        "decisions": {
+            "total": approvals + rejections,
+            "approvals": approvals,
+            "rejections": rejections,
+            "time_to_decision_seconds": {"median": _quantile(waits, 0.5), "p90": _quantile(waits, 0.9)},
+        },
+        "moderators": per_moderator,
+        "agreement": {
+            "held": len(held_ids),
+            "held_decided": len(held_decided),
+            "held_rejected": held_rejected,
+            "held_rejected_share": round(held_rejected / len(held_decided), 4) if held_decided else None,
+            "published": len(published_ids),
+            "published_rejected_after_reports": published_rejected,
+            "published_rejected_share": round(published_rejected / len(published_ids), 4)
+            if published_ids
+            else None,
+        },
+    }
+
+
+def dashboard_rows(stats: dict) -> Iterator[tuple]:
+    """The dashboard as flat rows (section, key, value) for a CSV."""
+    for key, value in stats["arrivals"].items():
+        yield "arrivals", key, value
+    yield "arrivals", "held_share", stats["held_share"]
+    decisions = stats["decisions"]
+    for key in ("total", "approvals", "rejections"):
+        yield "decisions", key, decisions[key]
+    for key, value in decisions["time_to_decision_seconds"].items():
+        yield "decisions", f"time_to_decision_seconds_{key}", value
+    for row in stats["moderators"]:
+        for key in ("decisions", "approvals", "rejections", "reversals"):
+            yield f"moderator:{row['moderator']}", key, row[key]
+    for key, value in stats["agreement"].items():
+        yield "agreement", key, value
+
+
+# --- the threshold simulator -----------------------------------------------------------------
+
+SIMULATION_METHOD = (
+    "Replays the stored scores (Comment.toxicity, Comment.spam: the latest classification) of "
+    "the site's comments classified in the period through the thresholds given: rejected at or "
+    "over a reject threshold, held at or over a hold threshold, else published. Scores only: "
+    "word lists, pre-moderation, trust rules and reader reports are left out. Precision and "
+    "recall are estimated on the comments a moderator decided (their last decision: rejected "
+    "= should be stopped, approved = should pass): precision = stopped and rejected / stopped, "
+    "recall = stopped and rejected / rejected, among decided comments; null when there is "
+    "nothing to divide by. Decided comments are mostly ones the classifier held, so these "
+    "estimates lean on that sample."
+)
+
+
+def simulate_thresholds(*, site: Site, thresholds: dict[str, float], days: int = 30) -> dict:
+    """What the site's comments of the last ``days`` days would have become under ``thresholds``
+    (toxicity_hold, toxicity_reject, spam_hold, spam_reject); see SIMULATION_METHOD."""
+    since = timezone.now() - timedelta(days=days)
+    comments = (
+        Comment.objects.filter(site=site, created_at__gte=since, toxicity__isnull=False)
+        .exclude(status__in=Comment.WAITING)
+        .values_list("pk", "toxicity", "spam")
+    )
+    comments = list(comments)
+    last_decision: dict[int, str] = {}
+    decisions = (
+        ModerationEvent.objects.filter(
+            comment__site=site,
+            comment__created_at__gte=since,
+            actor=ModerationEvent.Actor.MODERATOR,
+            action__in=[ModerationEvent.Action.APPROVE, ModerationEvent.Action.REJECT],
+        )
+        .order_by("comment_id", "created_at", "id")
+        .values_list("comment_id", "action")
+    )
+    for comment_id, action in decisions:
+        last_decision[comment_id] = action
+    counts = {"held": 0, "rejected": 0, "published": 0}
+    stopped_bad = stopped = bad = 0
+    for pk, toxicity, spam in comments:
+        spam = spam or 0.0
+        if spam >= thresholds["spam_reject"] or toxicity >= thresholds["toxicity_reject"]:
+            outcome = "rejected"
+        elif spam >= thresholds["spam_hold"] or toxicity >= thresholds["toxicity_hold"]:
+            outcome = "held"
+        else:
+            outcome = "published"
+        counts[outcome] += 1
+        decision = last_decision.get(pk)
+        if decision is None:
+            continue
+        is_bad = decision == ModerationEvent.Action.REJECT
+        is_stopped = outcome != "published"
+        bad += is_bad
+        stopped += is_stopped
+        stopped_bad += is_bad and is_stopped
+    decided = sum(1 for pk, *_ in comments if pk in last_decision)
+    return {
+        "site": site.pk,
+        "days": days,
+        "thresholds": thresholds,
+        "comments": len(comments),
+        **counts,
+        "held_per_day": round(counts["held"] / days, 2),
+        "decided": decided,
+        "estimated_precision": round(stopped_bad / stopped, 4) if stopped else None,
+        "estimated_recall": round(stopped_bad / bad, 4) if bad else None,
+        "method": SIMULATION_METHOD,
+    }
+
+
+def current_thresholds(site: Site, model_thresholds: dict[str, float]) -> dict[str, float]:
+    """The site's thresholds as the policy applies them: the site's, else the model's."""
+    return {
+        name: getattr(site, name) if getattr(site, name) is not None else float(model_thresholds[name])
+        for name in ("toxicity_hold", "toxicity_reject", "spam_hold", "spam_reject")
+    }

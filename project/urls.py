@@ -5,12 +5,19 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from moderation.admin import dashboard_view, transparency_view
+from moderation.admin.simulator import simulator_apply_view, simulator_view
 from moderation.api.errors import error_body
 from moderation.health import healthz
 
 urlpatterns = [
     # Before the admin's own URLs, which would read "dashboard" as a model name.
     path("admin/moderation/dashboard/", admin.site.admin_view(dashboard_view), name="vigie-dashboard"),
+    path("admin/moderation/simulator/", admin.site.admin_view(simulator_view), name="vigie-simulator"),
+    path(
+        "admin/moderation/simulator/apply/",
+        admin.site.admin_view(simulator_apply_view),
+        name="vigie-simulator-apply",
+    ),
     path(
         "admin/moderation/transparency/", admin.site.admin_view(transparency_view), name="vigie-transparency"
     ),

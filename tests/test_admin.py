@@ -148,9 +148,11 @@ def test_it_approves_a_comment_in_one_click(modo, moderator, queue):
 
     response = modo.post(reverse("admin:moderation_comment_decide", args=[high.pk]), {"action": "approve"})
 
-    # On to the next comment of the held queue, the worst first.
+    # On to the next comment of the held queue, the worst first (the queue kept for j / k).
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:moderation_comment_change", args=[mid.pk])
+    assert response["Location"] == (
+        reverse("admin:moderation_comment_change", args=[mid.pk]) + "?_changelist_filters=queue%3Dheld"
+    )
     high.refresh_from_db()
     assert high.status == Comment.Status.APPROVED
     event = ModerationEvent.objects.get(comment=high, action=ModerationEvent.Action.APPROVE)

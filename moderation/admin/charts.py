@@ -97,6 +97,17 @@ def stacked_bars_svg(per_day: list[dict], day_list) -> SafeString:
                     Comment.Status(status).label,
                 )
             )
+        total = sum(day_counts[s] for s in _STACK_ORDER)
+        if total:  # the day's count on its bar
+            body.append(
+                format_html(
+                    '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#222" '
+                    'class="vigie-bar-value">{}</text>',
+                    f"{x + slot * 0.35:.1f}",
+                    f"{y - 3:.1f}",
+                    total,
+                )
+            )
         if index % 5 == 0 or index == len(day_list) - 1:
             body.append(
                 format_html(

@@ -3,16 +3,17 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet, prefetch_related_objects
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import SafeString
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from moderation import reasons, selectors, services
+from moderation.admin import rows
 from moderation.admin.common import (  # noqa: F401
     AUTHOR_ACTION_BUTTONS,
     QUEUE_LABELS,
@@ -177,18 +178,16 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
     change_list_template = "admin/moderation/comment/change_list.html"
     list_display = [
         "id",
-        "short_body",
-        shown("status"),
+        "comment_text",
+        "why",
         "score",
-        "toxicity_display",
-        "spam_display",
-        shown("open_reports"),
-        shown("site"),
-        shown("article"),
-        shown("author"),
-        shown("created_at"),
+        "author_record",
+        "age",
+        "article_short",
+        "status",
+        "site",
     ]
-    list_display_links = ["id", "short_body"]
+    list_display_links = ["id"]
     list_filter = [
         QueueFilter,
         titled("status"),
@@ -245,21 +244,44 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
 
     # -- columns and fields --
 
+    def get_list_display(self, request):
+        # No column that would say the same on every row: the site when the moderator has
+        # one, the status in a queue of one status.
+        hidden = set()
+        if selectors.moderator_sites(request.user).count() <= 1:
+            hidden.add("site")
+        if request.GET.get("queue") in ("held", "received", "published", "approved", "rejected"):
+            hidden.add("status")
+        return [name for name in self.list_display if name not in hidden]
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        rows.attach(list(changelist.result_list))  # one page's extras, in a few queries
+        return changelist
+
     @admin.display(description=_("comment"))
-    def short_body(self, comment: Comment) -> str:
-        return comment.body[:80] + ("…" if len(comment.body) > 80 else "")
+    def comment_text(self, comment: Comment) -> SafeString:
+        return rows.body_cell(comment, reverse("admin:moderation_comment_change", args=[comment.pk]))
+
+    @admin.display(description=_("why it waits"))
+    def why(self, comment: Comment) -> SafeString:
+        return rows.why_cell(comment)
 
     @admin.display(description=_("score"), ordering="priority")
-    def score(self, comment: Comment) -> str:
-        return reasons.score(comment.priority)
+    def score(self, comment: Comment) -> SafeString:
+        return rows.score_cell(comment)
 
-    @admin.display(description=_("toxicity"), ordering="toxicity")
-    def toxicity_display(self, comment: Comment) -> str:
-        return reasons.score(comment.toxicity)
+    @admin.display(description=_("author and record"), ordering="author__name")
+    def author_record(self, comment: Comment) -> SafeString:
+        return rows.author_cell(comment, reverse("admin:moderation_author_change", args=[comment.author_id]))
 
-    @admin.display(description=_("spam"), ordering="spam")
-    def spam_display(self, comment: Comment) -> str:
-        return reasons.score(comment.spam)
+    @admin.display(description=_("age"), ordering="created_at")
+    def age(self, comment: Comment) -> SafeString:
+        return rows.age_cell(comment)
+
+    @admin.display(description=_("article"), ordering="article__title")
+    def article_short(self, comment: Comment) -> SafeString:
+        return rows.article_cell(comment)
 
     @admin.display(description=_("comment"))
     def highlighted_body(self, comment: Comment) -> SafeString:
@@ -316,6 +338,7 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and can_moderate(request.user):
             context.update(self._workbench_context(request, obj))
+            context["is_nav_sidebar_enabled"] = False  # the comment and its panel need the width
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def changelist_view(self, request, extra_context=None):
@@ -327,6 +350,7 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
             for key, label in QUEUE_LABELS.items()
         ]
         extra_context["vigie_dashboard_url"] = reverse("vigie-dashboard")
+        extra_context["is_nav_sidebar_enabled"] = False  # the queue needs the width
         if current in QUEUE_LABELS:
             extra_context["title"] = gettext("Comments: %(queue)s") % {"queue": QUEUE_LABELS[current]}
         return super().changelist_view(request, extra_context)
@@ -353,11 +377,39 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
                 if author.status != services.AUTHOR_ACTIONS[action][0]
             ],
             "vigie_decide_url": reverse("admin:moderation_comment_decide", args=[comment.pk]),
+            "vigie_why": rows.why_items(comment),
+            "vigie_score": reasons.score(comment.priority),
+            "vigie_record": rows.record_text(comment.vigie_row["record"]),
+            **self._queue_context(request, comment),
             "vigie_dismiss_reports_url": (
                 reverse("admin:moderation_comment_dismiss_reports", args=[comment.pk])
                 if comment.open_reports
                 else ""
             ),
+        }
+
+    def _queue_context(self, request, comment: Comment) -> dict:
+        """The queue the moderator came from (the list's filters, kept by the admin), the
+        comments before and after this one in it (j / k), and the "r" key's reason."""
+        filters = QueryDict(request.GET.get("_changelist_filters", ""))
+        queue = filters.get("queue") or (comment.status if comment.status in QUEUE_LABELS else "held")
+        previous, following = selectors.queue_neighbours(user=request.user, queue=queue, comment=comment)
+        keep = urlencode({"_changelist_filters": urlencode({"queue": queue})})
+
+        def url(pk):
+            return f"{reverse('admin:moderation_comment_change', args=[pk])}?{keep}" if pk else ""
+
+        last = selectors.last_reject_reason(user=request.user)
+        return {
+            "vigie_queue": queue,
+            "vigie_queue_label": QUEUE_LABELS.get(queue, ""),
+            "vigie_previous_url": url(previous),
+            "vigie_next_url": url(following),
+            "vigie_queue_url": reverse("admin:moderation_comment_changelist")
+            + "?"
+            + urlencode({"queue": queue}),
+            "vigie_last_reason": last,
+            "vigie_last_reason_label": RejectReason(last).label if last else "",
         }
 
     def _require_moderator(self, request):
@@ -425,16 +477,20 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:moderation_comment_change", args=[comment_id]))
 
     def _next_url(self, request, comment_id: int) -> str:
+        """The next comment of the queue the moderator works through (held by default)."""
+        queue = request.POST.get("queue", "")
+        queue = queue if queue in QUEUE_LABELS else "held"
         following = (
-            selectors.review_queue(user=request.user, queue="held")
+            selectors.review_queue(user=request.user, queue=queue)
             .exclude(pk=comment_id)
-            .order_by("-priority", "id")
+            .order_by(*selectors.queue_ordering(queue))
             .values_list("pk", flat=True)
             .first()
         )
+        keep = urlencode({"_changelist_filters": urlencode({"queue": queue})})
         if following is not None:
-            return reverse("admin:moderation_comment_change", args=[following])
-        return reverse("admin:moderation_comment_changelist") + "?queue=held"
+            return f"{reverse('admin:moderation_comment_change', args=[following])}?{keep}"
+        return reverse("admin:moderation_comment_changelist") + "?" + urlencode({"queue": queue})
 
     def author_note_view(self, request, author_id: int):
         """A note on the author for the next moderator, then back to the comment."""

@@ -30,14 +30,18 @@ class ModerationEventAdmin(SafeLookupsMixin, TitledListMixin, admin.ModelAdmin):
         titled("actor"),
         titled("action"),
         ModeratorFilter,
-        site_filter("comment__site", "author__site"),
+        site_filter("comment__site", "author__site", "site"),
     ]
     list_select_related = ["moderator", "comment", "author"]
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
         sites = moderator_sites(request.user)
-        return super().get_queryset(request).filter(Q(comment__site__in=sites) | Q(author__site__in=sites))
+        return (
+            super()
+            .get_queryset(request)
+            .filter(Q(comment__site__in=sites) | Q(author__site__in=sites) | Q(site__in=sites))
+        )
 
     def has_view_permission(self, request, obj=None):
         return can_moderate(request.user) or super().has_view_permission(request, obj)

@@ -72,3 +72,19 @@ def highlight(body: str, explanation: dict | None, scores: dict[str, float] | No
 def latest_classification(comment: Comment) -> Classification | None:
     classifications = list(comment.classifications.all())
     return max(classifications, key=lambda c: (c.created_at, c.pk)) if classifications else None
+
+
+def top_words(explanation: dict | None, scores: dict[str, float] | None, limit: int = 3) -> list[str]:
+    """The few n-grams that pushed the scores most (those ``highlight`` marks), strongest first."""
+    weighted: dict[str, float] = {}
+    for head in ("toxicity", "spam"):
+        if scores is not None and (scores.get(head) or 0.0) < SCORE_FLOOR:
+            continue
+        for item in (explanation or {}).get(head) or []:
+            try:
+                ngram, weight = str(item["ngram"]).strip(), float(item.get("weight", WEIGHT_FLOOR))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue
+            if ngram and weight >= WEIGHT_FLOOR:
+                weighted[ngram] = max(weighted.get(ngram, 0.0), weight)
+    return sorted(weighted, key=lambda n: -weighted[n])[:limit]

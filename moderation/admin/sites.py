@@ -10,14 +10,15 @@ from moderation import selectors, services
 from moderation.admin.common import ModeratedSitesMixin, SafeLookupsMixin, TitledListMixin, site_filter
 from moderation.models import (
     Article,
+    SectionPolicy,
     Site,
 )
 
 
 @admin.register(Article)
 class ArticleAdmin(ModeratedSitesMixin, admin.ModelAdmin):
-    list_display = ["title", "external_id", "site", "moderation_mode", "closed", "created_at"]
-    list_filter = [site_filter("site"), "moderation_mode", "closed", "language"]
+    list_display = ["title", "external_id", "site", "section", "moderation_mode", "closed", "created_at"]
+    list_filter = [site_filter("site"), "section", "moderation_mode", "closed", "language"]
     search_fields = ["title", "external_id", "url"]
     readonly_fields = ["site", "external_id", "created_at", "updated_at"]
 
@@ -103,6 +104,39 @@ class SiteAdmin(SafeLookupsMixin, TitledListMixin, admin.ModelAdmin):
             "keys": keys,
         }
         return TemplateResponse(request, "admin/moderation/site/rotated_keys.html", context)
+
+
+@admin.register(SectionPolicy)
+class SectionPolicyAdmin(SafeLookupsMixin, TitledListMixin, admin.ModelAdmin):
+    """A section's own thresholds (the articles' ``section``, set by the site): site managers
+    edit those of the sites they manage; an empty threshold is the site's."""
+
+    list_display = ["section", "site", *THRESHOLDS, "updated_at"]
+    list_filter = [site_filter("site")]
+    fields = ["site", "section", *THRESHOLDS]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(site__in=selectors.managed_sites(request.user))
+
+    def has_view_permission(self, request, obj=None):
+        return selectors.can_manage_sites(request.user)
+
+    def has_add_permission(self, request):
+        return selectors.can_manage_sites(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return selectors.can_manage_sites(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return selectors.can_manage_sites(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "site":
+            kwargs["queryset"] = selectors.managed_sites(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        services.section_policy_save(policy=obj, user=request.user)
 
 
 def _model_thresholds() -> dict:

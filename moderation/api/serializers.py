@@ -104,6 +104,8 @@ class ArticleInput(StrictSerializer):
     closed = serializers.BooleanField(required=False)
     # null: the site's setting. Counted from the article's creation in Vigie.
     close_after_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=3650)
+    # The site's section: a section may carry its own thresholds (SectionPolicy, in the admin).
+    section = Text(max_length=100, required=False, allow_blank=True)
 
 
 class ArticleOutput(serializers.ModelSerializer):
@@ -119,6 +121,7 @@ class ArticleOutput(serializers.ModelSerializer):
             "moderation_mode",
             "closed",
             "close_after_days",
+            "section",
             "created_at",
             "updated_at",
         ]
@@ -534,6 +537,21 @@ class ModeratorCommentOutput(QueueItemOutput):
 
     def get_author_history(self, comment) -> list[dict]:
         return HistoryItemOutput(self.context.get("author_history", []), many=True).data
+
+
+class SimulationOutput(serializers.Serializer):
+    site = serializers.IntegerField()
+    days = serializers.IntegerField()
+    thresholds = serializers.DictField(child=serializers.FloatField())
+    comments = serializers.IntegerField()
+    held = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    published = serializers.IntegerField()
+    held_per_day = serializers.FloatField()
+    decided = serializers.IntegerField()
+    estimated_precision = serializers.FloatField(allow_null=True)
+    estimated_recall = serializers.FloatField(allow_null=True)
+    method = serializers.CharField()
 
 
 class StatsOutput(serializers.Serializer):

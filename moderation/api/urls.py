@@ -53,5 +53,6 @@ urlpatterns = [
         name="moderation-author-notes",
     ),
     path("moderation/stats", views.StatsView.as_view(), name="moderation-stats"),
+    path("moderation/simulate", views.SimulateView.as_view(), name="moderation-simulate"),
     path("moderation/transparency", views.TransparencyView.as_view(), name="moderation-transparency"),
 ]

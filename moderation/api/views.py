@@ -851,6 +851,56 @@ class AuthorView(SiteView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def unit_param(request, name: str) -> float | None:
+    """A threshold in the query string: a decimal number from 0 to 1 (None if absent or empty)."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw) if raw.isascii() and len(raw) <= 20 else math.nan
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise VigieError(
+            f"{name} must be a number from 0 to 1.", fields={name: ["Not a number from 0 to 1."]}
+        )
+    return value
+
+
+def simulation_params(request) -> tuple:
+    """(site, thresholds, days) of a simulation; thresholds left out are the site's as applied."""
+    site_id = int_param(request, "site", low=1, high=2**62, message="site must be a site id.")
+    if site_id is None:
+        raise VigieError("site is required.", fields={"site": ["Required."]})
+    site = selectors.moderator_sites(request.user).filter(pk=site_id).first()
+    if site is None:
+        raise NotFound(f"No site {site_id}.")
+    days = int_param(request, "days", low=1, high=365, message="days must be an integer from 1 to 365.")
+    current = selectors.current_thresholds(site, services.get_model().thresholds)
+    given = {name: unit_param(request, name) for name in services.THRESHOLD_NAMES}
+    thresholds = {name: current[name] if value is None else value for name, value in given.items()}
+    return site, thresholds, days or 30
+
+
+class SimulateView(ModeratorView):
+    @extend_schema(
+        tags=["moderation"],
+        summary="What-if thresholds on a site's recent comments",
+        parameters=[
+            OpenApiParameter("site", OpenApiTypes.INT, required=True),
+            *[
+                OpenApiParameter(name, OpenApiTypes.FLOAT, description="0 to 1; default: the site's.")
+                for name in ("toxicity_hold", "toxicity_reject", "spam_hold", "spam_reject")
+            ],
+            OpenApiParameter("days", OpenApiTypes.INT, description="1 to 365, default 30."),
+        ],
+        responses={200: s.SimulationOutput, **errors(MODERATOR, "invalid", "not_found")},
+    )
+    def get(self, request):
+        site, thresholds, days = simulation_params(request)
+        return Response(selectors.simulate_thresholds(site=site, thresholds=thresholds, days=days))
+
+
 # --- webhooks (site API) ----------------------------------------------------------------------
 
 

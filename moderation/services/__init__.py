@@ -65,7 +65,14 @@ from moderation.services.revisions import (  # noqa: F401
     revisions_second_opinion,
     revisions_sweep,
 )
-from moderation.services.sites import article_upsert, site_create, site_rotate_key  # noqa: F401
+from moderation.services.sites import (  # noqa: F401
+    THRESHOLD_NAMES,
+    article_upsert,
+    section_policy_save,
+    site_apply_thresholds,
+    site_create,
+    site_rotate_key,
+)
 from moderation.services.webhooks import (  # noqa: F401
     COMMENT_STATUS_EVENTS,
     check_webhook_url,

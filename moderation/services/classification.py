@@ -16,6 +16,7 @@ from moderation.models import (
     Comment,
     ModerationEvent,
     ModerationMode,
+    SectionPolicy,
     Site,
 )
 from moderation.selectors import comments_by_new_authors
@@ -33,15 +34,34 @@ def get_model():
     return load_model(settings.VIGIE_MODEL_PATH)
 
 
-def site_thresholds(site: Site, model, language: str | None = None) -> policy.Thresholds:
-    """The site's thresholds; where it set none, the model's for the comment's language."""
+def site_thresholds(
+    site: Site, model, language: str | None = None, section: SectionPolicy | None = None
+) -> policy.Thresholds:
+    """The article's section's thresholds; where it set none, the site's; where the site set
+    none, the model's for the comment's language."""
     defaults = model.thresholds_for(language) if language else model.thresholds
+
+    def pick(name: str) -> float:
+        own = getattr(section, name) if section is not None else None
+        return _pick(own if own is not None else getattr(site, name), defaults[name])
+
     return policy.Thresholds(
-        toxicity_hold=_pick(site.toxicity_hold, defaults["toxicity_hold"]),
-        toxicity_reject=_pick(site.toxicity_reject, defaults["toxicity_reject"]),
-        spam_hold=_pick(site.spam_hold, defaults["spam_hold"]),
-        spam_reject=_pick(site.spam_reject, defaults["spam_reject"]),
+        toxicity_hold=pick("toxicity_hold"),
+        toxicity_reject=pick("toxicity_reject"),
+        spam_hold=pick("spam_hold"),
+        spam_reject=pick("spam_reject"),
     )
+
+
+def section_policies(comments: Sequence[Comment]) -> dict[tuple[int, str], SectionPolicy]:
+    """The section thresholds of these comments' articles, by (site id, section): one query."""
+    sections = {(c.site_id, c.article.section) for c in comments if c.article.section}
+    if not sections:
+        return {}
+    found = SectionPolicy.objects.filter(
+        site_id__in={site for site, _ in sections}, section__in={section for _, section in sections}
+    )
+    return {(p.site_id, p.section): p for p in found}
 
 
 def _pick(value: float | None, default: float) -> float:
@@ -90,9 +110,10 @@ def comments_classify(*, comment_ids: Sequence[int], batch_size: int | None = No
         scores = model.score([c.body for c in claimed], explain=False)
         names = _name_scores(model, claimed)
         new_authors = comments_by_new_authors(claimed)  # the sites' first-comments trust rule
+        sections = section_policies(claimed)
         decide, screen = [], []
         for comment, score, name in zip(claimed, scores, names, strict=True):
-            verdict = _verdict(comment, score, name, model, new_authors)
+            verdict = _verdict(comment, score, name, model, new_authors, sections)
             unsure = verdict.by_score and model.needs_second_opinion(score.toxicity)
             (screen if unsure else decide).append((comment, score, name, verdict))
         # The verdict's time is when it is written, not when the claim began.
@@ -125,8 +146,9 @@ def comments_second_opinion(*, comment_ids: Sequence[int], batch_size: int | Non
         scores = model.second_opinion(bodies, fast) if model.has_second_opinion else fast
         names = _name_scores(model, claimed)
         new_authors = comments_by_new_authors(claimed)
+        sections = section_policies(claimed)
         decided = [
-            (comment, score, name, _verdict(comment, score, name, model, new_authors))
+            (comment, score, name, _verdict(comment, score, name, model, new_authors, sections))
             for comment, score, name in zip(claimed, scores, names, strict=True)
         ]
         _write_verdicts(decided, model, timezone.now(), from_status=Status.SCREENING)
@@ -189,9 +211,12 @@ def _personal_data(comment: Comment) -> list:
     return found
 
 
-def _verdict(comment: Comment, score, name, model, new_authors: set) -> policy.Verdict:
+def _verdict(
+    comment: Comment, score, name, model, new_authors: set, sections: dict | None = None
+) -> policy.Verdict:
     site, article, author = comment.site, comment.article, comment.author
-    thresholds = site_thresholds(site, model, score.language)
+    section = (sections or {}).get((site.pk, article.section))
+    thresholds = site_thresholds(site, model, score.language, section)
     found = _personal_data(comment)
     return policy.decide(
         toxicity=score.toxicity,

@@ -5,10 +5,13 @@ import secrets
 
 from django.db import transaction
 
+from moderation.errors import Forbidden, NotFound
 from moderation.models import (
     Article,
     Comment,
+    ModerationEvent,
     ModerationMode,
+    SectionPolicy,
     Site,
     hash_api_key,
 )
@@ -52,6 +55,7 @@ def article_upsert(
     moderation_mode: str | None = None,
     closed: bool | None = None,
     close_after_days: int | None | object = UNSET,
+    section: str | None = None,
 ) -> tuple[Article, bool]:
     """Create or update an article; fields left out keep their value (or the default).
 
@@ -63,6 +67,7 @@ def article_upsert(
         "language": language,
         "moderation_mode": moderation_mode,
         "closed": closed,
+        "section": section,
     }
     given = {k: v for k, v in fields.items() if v is not None}
     if close_after_days is not UNSET:
@@ -78,3 +83,58 @@ def article_upsert(
                 setattr(article, name, value)
             article.save(update_fields=[*given, "updated_at"])
     return article, created
+
+
+THRESHOLD_NAMES = ("toxicity_hold", "toxicity_reject", "spam_hold", "spam_reject")
+
+
+def site_apply_thresholds(*, site_id: int, user, thresholds: dict[str, float], section: str = "") -> Site:
+    """A site manager sets the site's thresholds (or one section's), as the simulator showed.
+
+    Only holders of ``moderation.manage_site`` (or superusers) on a site they moderate; the
+    change is a ModerationEvent on the site, with the thresholds before and after.
+    """
+    from moderation.selectors import can_apply_thresholds, moderator_sites
+
+    if not can_apply_thresholds(user):
+        raise Forbidden("Only a site manager may change a site's thresholds.")
+    values = {name: float(thresholds[name]) for name in THRESHOLD_NAMES if thresholds.get(name) is not None}
+    with transaction.atomic():
+        site = moderator_sites(user).select_for_update().filter(pk=site_id).first()
+        if site is None:
+            raise NotFound(f"No site {site_id}.")
+        if section:
+            target, _ = SectionPolicy.objects.select_for_update().get_or_create(site=site, section=section)
+        else:
+            target = site
+        before = {name: getattr(target, name) for name in THRESHOLD_NAMES}
+        for name, value in values.items():
+            setattr(target, name, value)
+        target.save(update_fields=list(values) or None)
+        _thresholds_event(site, user, before, target, section)
+    return site
+
+
+def section_policy_save(*, policy: SectionPolicy, user) -> SectionPolicy:
+    """A site manager's edit of a section's thresholds in the admin, with its event."""
+    with transaction.atomic():
+        old = SectionPolicy.objects.select_for_update().filter(pk=policy.pk).first() if policy.pk else None
+        before = {name: getattr(old, name) if old else None for name in THRESHOLD_NAMES}
+        policy.save()
+        _thresholds_event(policy.site, user, before, policy, policy.section)
+    return policy
+
+
+def _thresholds_event(site: Site, user, before: dict, target, section: str) -> ModerationEvent:
+    return ModerationEvent.objects.create(
+        site=site,
+        actor=ModerationEvent.Actor.MODERATOR,
+        moderator=user,
+        action=ModerationEvent.Action.THRESHOLDS,
+        reason="thresholds",
+        reason_params={
+            "before": before,
+            "after": {name: getattr(target, name) for name in THRESHOLD_NAMES},
+            "section": section,
+        },
+    )
