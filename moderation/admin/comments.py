@@ -195,7 +195,8 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
         titled("language"),
         titled("article__moderation_mode"),
     ]
-    search_fields = ["body", "author__name", "author__external_id", "article__title", "article__external_id"]
+    search_fields = ["body", "author_name", "author__name", "author__external_id", "article__title",
+                     "article__external_id"]
     list_select_related = ["site", "article", "author"]
     list_per_page = 50
     date_hierarchy = "created_at"
@@ -271,7 +272,7 @@ class CommentAdmin(ModeratedSitesMixin, admin.ModelAdmin):
     def score(self, comment: Comment) -> SafeString:
         return rows.score_cell(comment)
 
-    @admin.display(description=_("author and record"), ordering="author__name")
+    @admin.display(description=_("author and record"), ordering="author_name")
     def author_record(self, comment: Comment) -> SafeString:
         return rows.author_cell(comment, reverse("admin:moderation_author_change", args=[comment.author_id]))
 

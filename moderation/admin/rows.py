@@ -111,7 +111,7 @@ def author_cell(comment: Comment, author_url: str) -> SafeString:
     return format_html(
         '<a href="{}" class="vigie-author-name">{}</a>{}<br><span class="vigie-record">{}</span>',
         author_url,
-        author.name,
+        comment.author_name or author.name,  # the name it was posted under
         format_html(' <span class="vigie-status vigie-author-{}">{}</span>', author.status, status)
         if status
         else "",
