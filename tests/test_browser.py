@@ -138,7 +138,10 @@ def test_it_holds_an_insult_until_a_moderator_approves_it(browser, stack, modera
     assert Report.objects.filter(comment=clean, reason="off_topic").exists()
 
     # An insult: the reader is told it awaits moderation, and it is not shown.
+    # The pre-submit check warns first; the reader posts it anyway.
     post_comment(reader, INSULT)
+    expect(reader.get_by_text("Votre commentaire risque d'être retenu")).to_be_visible()
+    reader.get_by_role("button", name="Publier quand même").click()
     expect(reader.locator(".notice.pending").first).to_contain_text("en attente de modération")
     held = wait_until(
         lambda: Comment.objects.filter(body=INSULT, status=Comment.Status.HELD).first(),

@@ -191,6 +191,22 @@ def test_it_asks_a_reader_without_the_cookie_to_reload(client, vigie_calls):
     assert not Comment.objects.exists()
 
 
+def test_it_says_so_when_its_key_goes_away_after_the_article_was_declared(
+    client, settings, tmp_path, monkeypatch, vigie_calls
+):
+    # Failed before: the process remembered the article as declared and answered 200 with
+    # no key at all (test_it_says_so_when_the_demo_has_no_site_key failed after any test
+    # that had opened the page, in one pytest process).
+    assert client.get("/demo/").status_code == 200
+    monkeypatch.delenv("VIGIE_DEMO_SITE_KEY")
+    settings.VAR_DIR = tmp_path
+
+    response = client.get("/demo/")
+
+    assert response.status_code == 503
+    assert "manage.py serve" in response.content.decode()
+
+
 def test_it_says_so_when_the_demo_has_no_site_key(client, settings, tmp_path, monkeypatch, db):
     monkeypatch.delenv("VIGIE_DEMO_SITE_KEY", raising=False)
     settings.VAR_DIR = tmp_path

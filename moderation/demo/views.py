@@ -48,7 +48,7 @@ REPORT_REASONS = [
     ("other", "Autre"),
 ]
 # Articles already declared to Vigie by this process (the PUT is idempotent anyway).
-_declared: set[str] = set()
+_declared: set[tuple[str, str]] = set()
 
 
 class DemoNotConfigured(Exception):
@@ -146,13 +146,16 @@ def _reader_id(request: HttpRequest) -> str | None:
 
 
 def _declare_article() -> None:
-    base = settings.VIGIE_DEMO_API_BASE or "in-process"
-    if base in _declared:
+    # Per API base and key: without a key the demo says so, whatever was declared before
+    # (the article used to be remembered by base alone, so a process that had once declared
+    # it answered 200 with no key at all), and a rotated key declares it again.
+    done = (settings.VIGIE_DEMO_API_BASE or "in-process", site_key())
+    if done in _declared:
         return
     status, body = _vigie("PUT", f"/articles/{quote(ARTICLE_ID)}", ARTICLE)
     if status not in (200, 201):
         raise DemoNotConfigured(f"the article could not be declared: {status} {body}")
-    _declared.add(base)
+    _declared.add(done)
 
 
 def _error(message: str, status: int, code: str = "invalid") -> JsonResponse:
