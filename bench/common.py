@@ -283,8 +283,8 @@ BODIES = [
 # the held-out test split's French comments that took it), written as is (a number after
 # them would move their fast score out of the narrow band).
 SCREENED_BODIES = [
-    "Bande de nuls, vous n'avez rien compris.",
-    "Les juifs ne sont pas des parasites, arrêtez.",
+    "Quel article idiot, rien de plus.",  # fast 0.496
+    "On va tous mourir avec cette chaleur cet été.",  # fast 0.496
 ]
 SCREENED_EVERY = 30
 
