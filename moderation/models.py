@@ -107,6 +107,17 @@ class Site(models.Model):
         choices=[("fr", "français"), ("en", "English")],
         default="fr",
     )
+    # Readers' lists may be cached by shared caches (a CDN) for this long; 0: by the
+    # reader's browser only, revalidated every time (ETag).
+    public_cache_seconds = models.PositiveIntegerField(
+        _("public cache (seconds)"),
+        default=0,
+        validators=[MaxValueValidator(86400)],
+        help_text=_(
+            "How long a CDN or shared cache may serve an article's comments without asking "
+            "(0: off, every reader revalidates)"
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -129,6 +140,9 @@ class Article(models.Model):
         _("moderation"), max_length=4, choices=ModerationMode.choices, default=ModerationMode.POST
     )
     closed = models.BooleanField(_("closed to comments"), default=False)
+    # Bumped (services.articles_visible_bump) in the transaction of every change to what
+    # readers see under the article: the ETag of its comments list.
+    visible_version = models.PositiveBigIntegerField(_("visible version"), default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

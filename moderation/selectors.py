@@ -100,6 +100,35 @@ def visible_replies(*, roots: list[Comment]) -> dict[int, list[Comment]]:
     return by_parent
 
 
+# The readers' list as rows (values()), not model instances: building a Comment and its
+# Author for each of a page's 100-odd comments cost more than the queries (bench/reads.py).
+# moderation.api.shapes.visible_comment turns one row into the JSON; add a column here and
+# there together.
+VISIBLE_ROW_FIELDS = ("id", "parent_id", "body", "created_at", "author__external_id", "author__name")
+
+
+def visible_root_rows(*, article: Article) -> QuerySet:
+    """visible_roots as rows of VISIBLE_ROW_FIELDS (the page is cut by the caller)."""
+    return Comment.objects.filter(article=article, parent__isnull=True, status__in=Comment.VISIBLE).values(
+        *VISIBLE_ROW_FIELDS
+    )
+
+
+def visible_reply_rows(*, root_ids: list[int]) -> dict[int, list[dict]]:
+    """visible_replies as rows: parent id -> its visible replies, oldest first (one query)."""
+    if not root_ids:
+        return {}
+    by_parent: dict[int, list[dict]] = defaultdict(list)
+    rows = (
+        Comment.objects.filter(root_id__in=root_ids, status__in=Comment.VISIBLE)
+        .order_by("created_at", "id")
+        .values(*VISIBLE_ROW_FIELDS)
+    )
+    for row in rows:
+        by_parent[row["parent_id"]].append(row)
+    return by_parent
+
+
 def can_moderate(user) -> bool:
     """Staff with the moderation permission: who may use the moderator API and workbench."""
     return bool(
@@ -180,6 +209,44 @@ def review_queue(*, user, queue: str) -> QuerySet[Comment]:
         "site", "article", "author"
     )
     return in_queue(comments, queue)
+
+
+# A queue page as rows: moderation.api.shapes.queue_item turns one into the JSON.
+QUEUE_ROW_FIELDS = (
+    "id",
+    "parent_id",
+    "body",
+    "status",
+    "language",
+    "toxicity",
+    "spam",
+    "priority",
+    "open_reports",
+    "report_weight",
+    "created_at",
+    "decided_at",
+    "site__name",
+    "article__external_id",
+    "article__url",
+    "article__title",
+    "article__language",
+    "article__moderation_mode",
+    "article__closed",
+    "article__created_at",
+    "article__updated_at",
+    "author__id",
+    "author__external_id",
+    "author__name",
+    "author__status",
+    "author__approved_count",
+    "author__rejected_count",
+)
+
+
+def review_queue_rows(*, user, queue: str) -> QuerySet:
+    """review_queue as rows of QUEUE_ROW_FIELDS, with its sites, articles and authors joined."""
+    comments = Comment.objects.filter(site__in=moderator_sites(user))
+    return in_queue(comments, queue).values(*QUEUE_ROW_FIELDS)
 
 
 def queue_counts(*, user) -> dict[str, int]:

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from moderation import selectors, services
+from moderation.api import caching, shapes
 from moderation.api import serializers as s
 from moderation.api.authentication import ApiKeyAuthentication
 from moderation.api.permissions import IsModerator, IsSite
@@ -170,13 +171,20 @@ class ArticleCommentsView(SiteView):
         order = request.query_params.get("order", "oldest")
         if order not in ("oldest", "newest"):
             raise VigieError("order must be oldest or newest.", fields={"order": ["Not a valid choice."]})
+        _check_page_size(request)
+        # The page is a function of the article's visible version and the query (cursor,
+        # page size, order): known now, so an unchanged page costs no more queries.
+        etag = caching.weak_etag(
+            "list", article.pk, article.visible_version, request.META.get("QUERY_STRING", "")
+        )
+        if caching.matches(request, etag):
+            return caching.not_modified(etag=etag, site=request.auth)
         paginator = Pagination()
         paginator.ordering = "id" if order == "oldest" else "-id"
-        _check_page_size(request)
-        roots = paginator.paginate_queryset(selectors.visible_roots(article=article), request, view=self)
-        replies = selectors.visible_replies(roots=roots)
-        data = s.VisibleCommentOutput(roots, many=True, context={"replies": replies}).data
-        return paginator.get_paginated_response(data)
+        roots = paginator.paginate_queryset(selectors.visible_root_rows(article=article), request, view=self)
+        replies = selectors.visible_reply_rows(root_ids=[root["id"] for root in roots])
+        response = paginator.get_paginated_response(shapes.visible_threads(roots, replies))
+        return caching.finish(response, etag=etag, site=request.auth)
 
     @extend_schema(
         request=s.CommentInput,
@@ -245,9 +253,38 @@ class CommentView(SiteView):
         responses={200: s.CommentDetailOutput, **ERRORS},
     )
     def get(self, request, comment_id: int):
-        comment = selectors.comment_for_site(site=request.auth, comment_id=_comment_id(comment_id))
-        statement = services.statement_for(comment, language=_statement_language(request, request.auth))
-        return Response(s.CommentDetailOutput(comment, context={"statement": statement}).data)
+        site = request.auth
+        comment = selectors.comment_for_site(site=site, comment_id=_comment_id(comment_id))
+        language = _statement_language(request, site)
+        etag = _comment_etag(comment, site, language)
+        if etag is not None and caching.matches(request, etag):
+            return caching.not_modified(etag=etag, site=site)
+        statement = services.statement_for(comment, language=language)
+        response = Response(s.CommentDetailOutput(comment, context={"statement": statement}).data)
+        if etag is None:
+            response["Cache-Control"] = caching.PRIVATE
+            return response
+        return caching.finish(response, etag=etag, site=site)
+
+
+def _comment_etag(comment, site, language: str) -> str | None:
+    """What GET /comments/{id} shows depends on: the comment's own state (every status change
+    sets updated_at), its author's name, its article's visible version, the statement's
+    language and the site's words in it. None for a held comment: its statement of reasons
+    appears once it has been held ``statement_after_hours``, with no write to mark it."""
+    if comment.status == Comment.Status.HELD:
+        return None
+    return caching.weak_etag(
+        "comment",
+        comment.pk,
+        comment.status,
+        comment.updated_at.isoformat(),
+        comment.author.name,
+        comment.article.visible_version,
+        language,
+        site.language,
+        site.charter_clause,
+    )
 
 
 class CommentAppealsView(SiteView):
@@ -364,14 +401,14 @@ class ModerationQueueView(ModeratorView):
             )
         _check_page_size(request)
         filterset = QueueFilter(
-            request.query_params, queryset=selectors.review_queue(user=request.user, queue=queue)
+            request.query_params, queryset=selectors.review_queue_rows(user=request.user, queue=queue)
         )
         if not filterset.is_valid():
             raise VigieError("Invalid filter.", fields=filterset.errors)
         paginator = Pagination()
         paginator.ordering = (QUEUE_ORDERINGS[ordering], "-id" if ordering != "oldest" else "id")
         page = paginator.paginate_queryset(filterset.qs, request, view=self)
-        return paginator.get_paginated_response(s.QueueItemOutput(page, many=True).data)
+        return paginator.get_paginated_response(shapes.queue_items(page))
 
 
 class ModerationCommentView(ModeratorView):

@@ -51,6 +51,11 @@ from moderation.services.reports import (  # noqa: F401
     reports_resolve,
 )
 from moderation.services.sites import article_upsert, site_create, site_rotate_key  # noqa: F401
+from moderation.services.visibility import (  # noqa: F401
+    articles_visible_bump,
+    articles_visible_bump_for_author,
+    visibility_changes,
+)
 from moderation.services.webhooks import (  # noqa: F401
     COMMENT_STATUS_EVENTS,
     check_webhook_url,

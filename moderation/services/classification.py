@@ -20,6 +20,7 @@ from moderation.models import (
 )
 from moderation.selectors import comments_by_new_authors
 from moderation.services.authors import authors_apply_reject_rate
+from moderation.services.visibility import articles_visible_bump
 from moderation.services.webhooks import COMMENT_STATUS_EVENTS, webhook_comment_data, webhook_events_record
 
 log = logging.getLogger(__name__)
@@ -318,6 +319,8 @@ def _write_verdicts(batch: list, model, now, *, from_status: str) -> None:
                 )
             )
     _update_classified(comments, from_status=from_status)
+    # Published verdicts add to what readers see (a held or rejected arrival does not).
+    articles_visible_bump(article_ids={c.article_id for c in comments if c.status in Comment.VISIBLE})
     Classification.objects.bulk_create(classifications)
     ModerationEvent.objects.bulk_create(events)
     webhook_events_record(webhooks)

@@ -15,6 +15,7 @@ from moderation.models import (
     Site,
 )
 from moderation.selectors import article_for_site, author_for_site
+from moderation.services.visibility import articles_visible_bump_for_author
 
 log = logging.getLogger(__name__)
 Status = Comment.Status
@@ -87,6 +88,8 @@ def _comment_insert(
         )
     if not created and author.name != author_name:
         Author.objects.filter(pk=author.pk).update(name=author_name)
+        # Readers see the author's name on their visible comments: those lists changed.
+        articles_visible_bump_for_author(author_id=author.pk)
     comment = Comment.objects.create(
         site=site,
         article=article,

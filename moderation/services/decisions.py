@@ -19,6 +19,7 @@ from moderation.selectors import moderator_sites
 from moderation.services.authors import authors_apply_reject_rate
 from moderation.services.compliance import decisions_check, decisions_settle, statement_for
 from moderation.services.reports import reports_resolve
+from moderation.services.visibility import articles_visible_bump, visibility_changes
 from moderation.services.webhooks import COMMENT_STATUS_EVENTS, webhook_comment_data, webhook_event_record
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,10 @@ def comments_bulk_decide(
                 f"Cannot {action} comment(s) {refused} from their current status.",
                 fields={"ids": [f"Cannot {action}: {refused}"]},
             )
+        # Approved from held, rejected after being visible, restored on appeal: readers see it.
+        articles_visible_bump(
+            article_ids={c.article_id for c in comments if visibility_changes(c.status, to_status)}
+        )
         for comment in comments:
             _transition(comment, to_status, event_action, moderator, reason, note, now)
             decisions_settle(comment=comment, to_status=to_status, moderator=moderator, now=now)
