@@ -54,6 +54,30 @@ def visible_threads(roots: list[dict], replies_by_parent: dict[int, list[dict]])
     return [shaped[row["id"]] for row in roots]
 
 
+def comment_status(comment) -> dict:
+    """A comment as its site sees it (CommentStatusOutput): every POST answers with one.
+
+    From the instance the service returns (its article and author loaded with it).
+    """
+    tz = timezone.get_current_timezone()
+    return {
+        "id": comment.pk,
+        "article_id": comment.article.external_id,
+        "parent_id": comment.parent_id,
+        "author": {"id": comment.author.external_id, "name": comment.author.name},
+        "body": comment.body,
+        "status": str(comment.site_status),
+        "visible": comment.is_visible,
+        "created_at": iso(comment.created_at, tz),
+        "updated_at": iso(comment.updated_at, tz),
+    }
+
+
+def comment_detail(comment, statement: dict | None) -> dict:
+    """GET /comments/{id} (CommentDetailOutput): the comment and its statement of reasons."""
+    return {**comment_status(comment), "statement": statement}
+
+
 def queue_item(row: dict, tz: tzinfo) -> dict:
     """One comment of a moderator's queue (QueueItemOutput)."""
     return {

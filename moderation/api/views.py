@@ -219,7 +219,7 @@ class ArticleCommentsView(SiteView):
             parent_id=data.get("parent_id"),
             idempotency_key=key,
         )
-        return Response(s.CommentStatusOutput(comment).data, status=status.HTTP_202_ACCEPTED)
+        return Response(shapes.comment_status(comment), status=status.HTTP_202_ACCEPTED)
 
 
 def int_param(request, name: str, *, low: int, high: int, message: str) -> int | None:
@@ -260,7 +260,7 @@ class CommentView(SiteView):
         if etag is not None and caching.matches(request, etag):
             return caching.not_modified(etag=etag, site=site)
         statement = services.statement_for(comment, language=language)
-        response = Response(s.CommentDetailOutput(comment, context={"statement": statement}).data)
+        response = Response(shapes.comment_detail(comment, statement))
         if etag is None:
             response["Cache-Control"] = caching.PRIVATE
             return response
