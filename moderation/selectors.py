@@ -119,14 +119,17 @@ def visible_reply_rows(*, root_ids: list[int]) -> dict[int, list[dict]]:
     if not root_ids:
         return {}
     by_parent: dict[int, list[dict]] = defaultdict(list)
-    rows = (
+    for row in visible_reply_rows_query(root_ids=root_ids):
+        by_parent[row["parent_id"]].append(row)
+    return by_parent
+
+
+def visible_reply_rows_query(*, root_ids: list[int]) -> QuerySet:
+    return (
         Comment.objects.filter(root_id__in=root_ids, status__in=Comment.VISIBLE)
         .order_by("created_at", "id")
         .values(*VISIBLE_ROW_FIELDS)
     )
-    for row in rows:
-        by_parent[row["parent_id"]].append(row)
-    return by_parent
 
 
 def can_moderate(user) -> bool:
