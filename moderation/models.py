@@ -131,6 +131,17 @@ class Site(models.Model):
             "(manage.py purge_expired; empty: kept)"
         ),
     )
+    # Readers' lists may be cached by shared caches (a CDN) for this long; 0: by the
+    # reader's browser only, revalidated every time (ETag).
+    public_cache_seconds = models.PositiveIntegerField(
+        _("public cache (seconds)"),
+        default=0,
+        validators=[MaxValueValidator(86400)],
+        help_text=_(
+            "How long a CDN or shared cache may serve an article's comments without asking "
+            "(0: off, every reader revalidates)"
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -163,6 +174,9 @@ class Article(models.Model):
 
     # The site's section ("politique", "sport"): a SectionPolicy may give it its own thresholds.
     section = models.CharField(_("section"), max_length=100, blank=True, default="")
+    # Bumped (services.articles_visible_bump) in the transaction of every change to what
+    # readers see under the article: the ETag of its comments list.
+    visible_version = models.PositiveBigIntegerField(_("visible version"), default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

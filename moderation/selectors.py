@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
@@ -303,13 +304,20 @@ def thread_forest(
 
 def can_moderate(user) -> bool:
     """Staff with the moderation permission: who may use the moderator API and workbench."""
-    return bool(
-        user
-        and getattr(user, "is_authenticated", False)
-        and user.is_active
-        and user.is_staff
-        and user.has_perm("moderation.moderate_comment")
-    )
+    if not (user and getattr(user, "is_authenticated", False) and user.is_active and user.is_staff):
+        return False
+    if user.is_superuser or hasattr(user, "_perm_cache"):  # Django's answer is at hand
+        return user.has_perm("moderation.moderate_comment")
+    # One EXISTS instead of has_perm's two queries loading every permission of the user and
+    # of their groups (each moderator API request is a new user object: bench/reads.py).
+    cached = getattr(user, "_vigie_can_moderate", None)
+    if cached is None:
+        cached = user._vigie_can_moderate = (
+            Permission.objects.filter(codename="moderate_comment", content_type__app_label="moderation")
+            .filter(Q(user=user) | Q(group__user=user))
+            .exists()
+        )
+    return cached
 
 
 def moderator_sites(user) -> QuerySet[Site]:
@@ -390,6 +398,46 @@ def review_queue(*, user, queue: str) -> QuerySet[Comment]:
         "site", "article", "author"
     )
     return in_queue(comments, queue)
+
+
+# A queue page as rows: moderation.api.shapes.queue_item turns one into the JSON.
+QUEUE_ROW_FIELDS = (
+    "id",
+    "parent_id",
+    "body",
+    "status",
+    "language",
+    "toxicity",
+    "spam",
+    "priority",
+    "open_reports",
+    "report_weight",
+    "created_at",
+    "decided_at",
+    "site__name",
+    "article__external_id",
+    "article__url",
+    "article__title",
+    "article__language",
+    "article__moderation_mode",
+    "article__closed",
+    "article__close_after_days",
+    "article__section",
+    "article__created_at",
+    "article__updated_at",
+    "author__id",
+    "author__external_id",
+    "author__name",
+    "author__status",
+    "author__approved_count",
+    "author__rejected_count",
+)
+
+
+def review_queue_rows(*, user, queue: str) -> QuerySet:
+    """review_queue as rows of QUEUE_ROW_FIELDS, with its sites, articles and authors joined."""
+    comments = Comment.objects.filter(site__in=moderator_sites(user), deleted_at__isnull=True)
+    return in_queue(comments, queue).values(*QUEUE_ROW_FIELDS)
 
 
 def queue_counts(*, user) -> dict[str, int]:

@@ -32,15 +32,19 @@ def _post(make_comment, n, *, rude_every=0, prefix="c"):
 
 
 def test_it_classifies_a_batch_in_as_many_queries_as_one_comment(make_comment, django_assert_num_queries):
-    # claim the given id, claim the others, update the comments, insert the classifications,
-    # insert the events, look for webhook endpoints, count the authors' rejections; plus a
-    # savepoint and its release (the test runs in a transaction).
+    # claim the given id, claim the others, update the comments, bump the visible version of
+    # the articles that have a newly published comment, insert the classifications, insert
+    # the events, look for webhook endpoints, count the authors' rejections; plus a savepoint
+    # and its release (the test runs in a transaction).
     [one] = _post(make_comment, 1, rude_every=1, prefix="one")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(9):  # rejected: nothing for readers, no bump
         assert services.comments_classify(comment_ids=[one.pk]) == 1
-    many = _post(make_comment, 40, rude_every=3, prefix="many")
-    with django_assert_num_queries(9):
-        assert services.comments_classify(comment_ids=[many[0].pk], batch_size=100) == 40
+    [clean] = _post(make_comment, 1, prefix="clean")
+    with django_assert_num_queries(9):  # published: the bump, and no rejection to count
+        assert services.comments_classify(comment_ids=[clean.pk]) == 1
+    many = _post(make_comment, 39, rude_every=3, prefix="many")
+    with django_assert_num_queries(10):
+        assert services.comments_classify(comment_ids=[many[0].pk], batch_size=100) == 39
     assert Classification.objects.count() == ModerationEvent.objects.count() == 41
     assert not Comment.objects.filter(status=S.RECEIVED).exists()
 
@@ -50,7 +54,7 @@ def test_a_batch_with_a_webhook_endpoint_costs_one_insert_more(site, make_commen
         site=site, url="https://93.184.215.14/hooks", events=["comment.published"]
     )
     many = _post(make_comment, 40, rude_every=3, prefix="hooked")
-    with django_assert_num_queries(10):  # the nine above, and one row for the batch's events
+    with django_assert_num_queries(11):  # the ten above, and one row for the batch's events
         assert services.comments_classify(comment_ids=[many[0].pk], batch_size=100) == 40
     [batch] = WebhookEventBatch.objects.all()
     assert len(batch.events) == 40 - 14  # the published ones, subscribed to

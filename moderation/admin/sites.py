@@ -71,7 +71,16 @@ class SiteAdmin(SafeLookupsMixin, TitledListMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if request.user.is_superuser:
-            return ["name", "is_active", "api_key_prefix", *TUNING, "moderators", "created_at"]
+            # public_cache_seconds: whether shared caches (a CDN) may keep the readers' lists.
+            return [
+                "name",
+                "is_active",
+                "api_key_prefix",
+                *TUNING,
+                "public_cache_seconds",
+                "moderators",
+                "created_at",
+            ]
         return ["name", "api_key_prefix", *TUNING, "created_at"]
 
     def get_readonly_fields(self, request, obj=None):

@@ -73,6 +73,10 @@ from moderation.services.sites import (  # noqa: F401
     site_create,
     site_rotate_key,
 )
+from moderation.services.visibility import (  # noqa: F401
+    articles_visible_bump,
+    visibility_changes,
+)
 from moderation.services.webhooks import (  # noqa: F401
     COMMENT_STATUS_EVENTS,
     check_webhook_url,

@@ -21,6 +21,7 @@ from moderation.models import (
 )
 from moderation.selectors import comments_by_new_authors
 from moderation.services.authors import authors_accept_names, authors_apply_reject_rate
+from moderation.services.visibility import articles_visible_bump
 from moderation.services.webhooks import COMMENT_STATUS_EVENTS, webhook_comment_data, webhook_events_record
 
 log = logging.getLogger(__name__)
@@ -344,6 +345,8 @@ def _write_verdicts(batch: list, model, now, *, from_status: str) -> None:
             )
     _update_classified(comments, from_status=from_status)
     authors_accept_names([c for c in comments if c.status == Status.PUBLISHED])
+    # Published verdicts add to what readers see (a held or rejected arrival does not).
+    articles_visible_bump(article_ids={c.article_id for c in comments if c.status in Comment.VISIBLE})
     Classification.objects.bulk_create(classifications)
     ModerationEvent.objects.bulk_create(events)
     webhook_events_record(webhooks)

@@ -20,6 +20,7 @@ from moderation.services.authors import authors_accept_names, authors_apply_reje
 from moderation.services.compliance import decisions_check, decisions_settle, statement_for
 from moderation.services.reports import reports_resolve
 from moderation.services.revisions import revision_settle
+from moderation.services.visibility import articles_visible_bump, visibility_changes
 from moderation.services.webhooks import COMMENT_STATUS_EVENTS, webhook_comment_data, webhook_event_record
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,10 @@ def comments_bulk_decide(
                 f"Cannot {action} comment(s) {refused} from their current status.",
                 fields={"ids": [f"Cannot {action}: {refused}"]},
             )
+        # Approved from held, rejected after being visible, restored on appeal: readers see it.
+        articles_visible_bump(
+            article_ids={c.article_id for c in comments if visibility_changes(c.status, to_status)}
+        )
         for comment in comments:
             _transition(comment, to_status, event_action, moderator, reason, note, now)
             decisions_settle(comment=comment, to_status=to_status, moderator=moderator, now=now)

@@ -25,6 +25,7 @@ from moderation.models import (
     Reporter,
     Site,
 )
+from moderation.services.visibility import articles_visible_bump
 
 # Event details that quote a text (a listed word found in the body, a name): dropped from
 # reason_params on erasure and purge; the numbers (scores, thresholds, counts) stay.
@@ -67,6 +68,10 @@ def authors_erase(*, site: Site, external_id: str) -> Author:
         if author is None:
             raise NotFound(f"No author {external_id!r} on this site.")
         comments = Comment.objects.filter(author=author)
+        # Their visible comments become tombstones: those articles' lists change (ETag).
+        articles_visible_bump(
+            article_ids=set(comments.filter(status__in=Comment.VISIBLE).values_list("article_id", flat=True))
+        )
         # The idempotency key may carry the site's reader id (the demo's does).
         blank = {"body": "", "idempotency_key": None, "updated_at": now}
         if _has_field(Comment, "author_name"):

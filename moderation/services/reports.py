@@ -24,6 +24,7 @@ from moderation.models import (
     WebhookEventType,
 )
 from moderation.selectors import moderator_sites
+from moderation.services.visibility import articles_visible_bump, visibility_changes
 from moderation.services.webhooks import COMMENT_STATUS_EVENTS, webhook_comment_data, webhook_event_record
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ def report_create(
             update += ["status", "updated_at"]
         comment.save(update_fields=update)
         if held:
+            articles_visible_bump(comment.article_id)  # gone from the readers' list
             reason = reasons.REPORTS
             ModerationEvent.objects.create(
                 comment=comment,
@@ -178,6 +180,8 @@ def comments_dismiss_reports(*, comment_ids: Sequence[int], moderator, note: str
             comment.priority = queue_priority(comment, comment.site)
             comment.updated_at = now
             comment.save(update_fields=["status", "open_reports", "report_weight", "priority", "updated_at"])
+            if visibility_changes(from_status, comment.status):  # back in the readers' list
+                articles_visible_bump(comment.article_id)
             if comment.status != from_status:
                 webhook_event_record(
                     site=comment.site,

@@ -39,6 +39,7 @@ from moderation.services.classification import (
 )
 from moderation.services.compliance import statement_for
 from moderation.services.reports import queue_priority
+from moderation.services.visibility import articles_visible_bump
 from moderation.services.webhooks import COMMENT_STATUS_EVENTS, webhook_comment_data, webhook_event_record
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,9 @@ RStatus = Revision.Status
 def _visible_changed(article: Article | int) -> None:
     """What readers see under this article changed (an edit shown, a comment hidden or deleted).
 
-    A no-op for now: the integrator wires it to the article's ETag (``articles_visible_bump``).
-    Called in the transaction of the change.
+    Called in the transaction of the change: the article's ETag moves on.
     """
+    articles_visible_bump(article if isinstance(article, int) else article.pk)
 
 
 def _locked_comment(*, site: Site, comment_id: int) -> Comment:
