@@ -164,7 +164,8 @@ def deliver_all(receiver: Receiver, *, timeout: float = 600) -> dict:
 
 
 def drain_figure(*, runs: int, count: int, receiver: Receiver) -> dict:
-    say(f"== webhooks / drain: {count} pre-queued comments, 2 worker processes (-Q celery,encoder), {runs} run(s)")
+    say(f"== webhooks / drain: {count} pre-queued comments, 2 worker processes "
+        f"(-Q celery,encoder), {runs} run(s)")
 
     def subscribe(site):
         from moderation import services

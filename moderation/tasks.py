@@ -9,16 +9,20 @@ from moderation import services
 
 log = logging.getLogger(__name__)
 
+# The pipeline's tasks (both stages, for comments and for edits): acknowledged after they
+# ran, redelivered if their worker dies, retried with backoff while the database is away.
+PIPELINE_TASK = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (DatabaseError, InterfaceError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,  # well under the broker's visibility timeout
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(DatabaseError, InterfaceError),
-    retry_backoff=2,
-    retry_backoff_max=60,  # well under the broker's visibility timeout
-    retry_jitter=True,
-    max_retries=8,
-)
+
+@shared_task(**PIPELINE_TASK)
 def classify_comment(comment_id: int) -> int:
     """Classify this comment, and others waiting beside it, in one model call.
 
@@ -29,15 +33,7 @@ def classify_comment(comment_id: int) -> int:
     return services.comments_classify(comment_ids=[comment_id])
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(DatabaseError, InterfaceError),
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**PIPELINE_TASK)
 def second_opinion(comment_ids: list[int]) -> int:
     """The encoder stage for comments the fast model was unsure of (routed to the encoder
     queue, settings.VIGIE_ENCODER_QUEUE). Idempotent like classify_comment: a comment no
@@ -45,29 +41,13 @@ def second_opinion(comment_ids: list[int]) -> int:
     return services.comments_second_opinion(comment_ids=comment_ids)
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(DatabaseError, InterfaceError),
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**PIPELINE_TASK)
 def classify_revision(revision_id: int) -> int:
     """Moderate an author's edit (the fast stage). Idempotent: a decided revision is skipped."""
     return services.revisions_classify(revision_ids=[revision_id])
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(DatabaseError, InterfaceError),
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**PIPELINE_TASK)
 def revision_second_opinion(revision_ids: list[int]) -> int:
     """The encoder stage for edits (routed to the encoder queue, like second_opinion)."""
     return services.revisions_second_opinion(revision_ids=revision_ids)
@@ -87,16 +67,7 @@ def sweep_received() -> int:
     )
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    autoretry_for=(DatabaseError, InterfaceError),
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(**{**PIPELINE_TASK, "ignore_result": True, "max_retries": 5})
 def deliver_webhook(delivery_id: int) -> str:
     """One attempt at one webhook delivery. Idempotent: a delivered or claimed one is skipped.
 
@@ -106,16 +77,7 @@ def deliver_webhook(delivery_id: int) -> str:
     return services.webhook_deliver(delivery_id=delivery_id)
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    autoretry_for=(DatabaseError, InterfaceError),
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(**{**PIPELINE_TASK, "ignore_result": True, "max_retries": 5})
 def expand_webhook_batch(batch_id: int) -> int:
     """Make the deliveries of a batch of verdicts' events (off the classifier's queue)."""
     return services.webhook_batch_expand(batch_id=batch_id)
