@@ -118,12 +118,12 @@ def _comment_id(value) -> int:
     return value
 
 
-def _check_article_id(external_id: str) -> None:
+def _check_external_id(external_id: str, what: str = "article") -> None:
     # Checked before any query: PostgreSQL refuses a NUL in text (a DataError, a 500).
     try:
         s.ExternalId().run_validation(external_id)
     except serializers.ValidationError as exc:
-        raise VigieError("The article id is not valid.", fields={"external_id": exc.detail}) from None
+        raise VigieError(f"The {what} id is not valid.", fields={"external_id": exc.detail}) from None
 
 
 # --- site API ---------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ class ArticleView(SiteView):
         responses={200: s.ArticleDetailOutput, 201: s.ArticleDetailOutput, **errors(SITE, BODY)},
     )
     def put(self, request, external_id: str):
-        _check_article_id(external_id)
+        _check_external_id(external_id)
         data = _validated(s.ArticleInput, request.data)
         article, created = services.article_upsert(site=request.auth, external_id=external_id, **data)
         return Response(
@@ -151,7 +151,7 @@ class ArticleView(SiteView):
         responses={200: s.ArticleDetailOutput, **errors(SITE, "invalid", "not_found")},
     )
     def get(self, request, external_id: str):
-        _check_article_id(external_id)
+        _check_external_id(external_id)
         article = selectors.article_for_site(site=request.auth, external_id=external_id)
         return Response(_article_output(request, article))
 
@@ -198,7 +198,7 @@ class ArticlesView(SiteView):
         for external_id in ids:
             if not external_id:
                 raise VigieError("An article id is empty.", fields={"ids": ["Empty id."]})
-            _check_article_id(external_id)
+            _check_external_id(external_id)
         counts = selectors.articles_comment_counts(site=request.auth, external_ids=ids)
         return Response({"results": counts})
 
@@ -224,7 +224,7 @@ class ArticleCommentsView(SiteView):
         },
     )
     def get(self, request, external_id: str):
-        _check_article_id(external_id)
+        _check_external_id(external_id)
         article = selectors.article_for_site(site=request.auth, external_id=external_id)
         order = request.query_params.get("order", "oldest")
         if order not in ("oldest", "newest"):
@@ -273,7 +273,7 @@ class ArticleCommentsView(SiteView):
         },
     )
     def post(self, request, external_id: str):
-        _check_article_id(external_id)
+        _check_external_id(external_id)
         data = _validated(s.CommentInput, request.data)
         key = request.headers.get("Idempotency-Key", "").strip() or None
         if key is not None and (len(key) > 200 or not key.isprintable()):
@@ -319,7 +319,7 @@ class CheckView(SiteView):
         data = _validated(s.CheckInput, request.data)
         author = data.get("author") or {}
         if data.get("article_id") is not None:
-            _check_article_id(data["article_id"])
+            _check_external_id(data["article_id"])
         result = services.comment_check(
             site=request.auth,
             body=data["body"],
@@ -872,13 +872,6 @@ class StatsView(ModeratorView):
 # --- authors' personal data (site API) --------------------------------------------------------
 
 
-def _check_author_id(external_id: str) -> None:
-    try:
-        s.ExternalId().run_validation(external_id)
-    except serializers.ValidationError as exc:
-        raise VigieError("The author id is not valid.", fields={"external_id": exc.detail}) from None
-
-
 class AuthorExportView(SiteView):
     @extend_schema(
         tags=["authors"],
@@ -888,7 +881,7 @@ class AuthorExportView(SiteView):
         responses={200: OpenApiTypes.OBJECT, **errors(SITE, "invalid", "not_found")},
     )
     def get(self, request, external_id: str):
-        _check_author_id(external_id)
+        _check_external_id(external_id, "author")
         return Response(selectors.author_export(site=request.auth, external_id=external_id))
 
 
@@ -902,7 +895,7 @@ class AuthorView(SiteView):
         responses={204: None, **errors(SITE, "invalid", "not_found")},
     )
     def delete(self, request, external_id: str):
-        _check_author_id(external_id)
+        _check_external_id(external_id, "author")
         services.authors_erase(site=request.auth, external_id=external_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
