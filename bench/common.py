@@ -283,8 +283,8 @@ BODIES = [
 # the held-out test split's French comments that took it), written as is (a number after
 # them would move their fast score out of the narrow band).
 SCREENED_BODIES = [
-    "Quel article idiot, rien de plus.",  # fast 0.496
-    "On va tous mourir avec cette chaleur cet été.",  # fast 0.496
+    "Un article idiot, rien de plus.",  # fast 0.490 (model 4.8976f9519890, band [0.48, 0.50])
+    "On va tous mourir avec cette chaleur cet été.",  # fast 0.490
 ]
 SCREENED_EVERY = 30
 

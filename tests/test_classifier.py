@@ -219,13 +219,11 @@ def test_it_keeps_the_shipped_model_small_and_pickle_free():
 # a case outside this list fails, and also if the list goes stale (a listed case now passes),
 # so improving the model means shrinking the list.
 KNOWN_BEHAVIOUR_FAILURES = {
+    # Model 4.8976f9519890 (docs/model_card.md): 0.54 and 0.52 under the French hold 0.733.
+    # "Ce chroniqueur est un parfait crétin." and "Quelle conne cette présentatrice." pass
+    # since the person-directed insult templates (augment._person_rows).
     "Pauvre type, retourne à l'école.",
     "Fais gaffe, on va te faire ta fête à la sortie.",
-    # Model 4 (docs/model_card.md): scored 0.70 by the cascade, under French hold 0.73.
-    "Ce chroniqueur est un parfait crétin.",
-    # Model 4.a87b: 0.712 under French hold 0.730 (scoring sentences raised the French hold
-    # from 0.707; docs/model_card.md, "padding").
-    "Quelle conne cette présentatrice.",
 }
 
 

@@ -204,6 +204,20 @@ def test_it_splits_a_comment_into_its_sentences():
         "Espèce de c.o.n.n.a.r.d va.", "Il a 3.5 ans"]
 
 
+def test_a_sentence_without_its_full_stop_ends_before_a_sentence_start():
+    from moderation.classifier.text import sentences
+
+    assert sentences("tu es un conard fini J'ai lu cet article ce matin") == [
+        "tu es un conard fini", "J'ai lu cet article ce matin"]
+    assert sentences("you are an i d i o t I read this on the train") == [
+        "you are an i d i o t", "I read this on the train"]
+    # A name is not a sentence start; nor is a capital after punctuation that is not an end.
+    assert sentences("Je pense que Macron a raison sur ce point") == []
+    assert sentences("Bien vu, Je suis d'accord avec vous") == []
+    # Inside quotation marks the frame still holds the quotation.
+    assert sentences("« tu es nul Je le dis » a-t-il écrit hier soir") == []
+
+
 def test_a_quoted_sentence_stays_with_its_frame():
     from moderation.classifier.text import sentences
 
@@ -234,4 +248,21 @@ def test_clean_padding_does_not_dilute_a_toxic_sentence():
     for k, lang in enumerate(langs):
         hold = model.thresholds_for(lang)["toxicity_hold"]
         assert alone[k] >= hold
-        assert padded[k] >= hold and padded[k + len(toxic)] >= hold, (toxic[k], padded)
+        assert padded[k] >= hold and padded[k + len(toxic)] >= hold, (list(toxic)[k], padded)
+
+
+def test_padding_after_a_sentence_with_no_full_stop_does_not_dilute_it():
+    # Failed on model 4.275595ae7098: with no full stop before the clean padding, the toxic
+    # words and the padding were one sentence ("tu es un conard fini J'ai lu..." 0.684 under
+    # the French hold 0.740; "you are an i d i o t I read..." 0.070).
+    from moderation.classifier import load_model
+    from moderation.classifier.evaluate import cascade_scores
+    from moderation.classifier.evasion import _PAD
+
+    model = load_model()
+    toxic = {"tu es un conard fini": "fr", "you are an i d i o t": "en",
+             "stfu you f4gg0t": "en"}
+    padded, _, langs = cascade_scores(model, [t + " " + _PAD[lang] for t, lang in toxic.items()])
+    assert langs == list(toxic.values())
+    for k, lang in enumerate(langs):
+        assert padded[k] >= model.thresholds_for(lang)["toxicity_hold"], (list(toxic)[k], padded)

@@ -194,6 +194,65 @@ EN_QUOTED_CONDEMNED = [
 ]
 
 
+# News comments insult people more than groups: the journalist, the minister, the reader
+# above. The labelled sets are tweets sampled by group keywords, so direct insults of a person
+# are scarce in French; these pair people a comment section talks about with the insults above
+# (whose negations FR_NEGATED teaches). One insult per (target, frame), rotating, so they stay a
+# small share of the rows. Other wordings than the behaviour sets use.
+FR_PERSON_TARGETS = ["ce ministre", "le maire", "ce journaliste", "l'auteur de l'article",
+                     "ce député", "le commentateur au-dessus", "ce préfet", "ton patron"]
+FR_PERSON_INSULTS = [*FR_INSULT_WORDS, "con", "minable", "guignol", "bouffon", "tocard", "naze"]
+FR_PERSON_FRAMES = [
+    "{t} est un vrai {i}",
+    "{t} n'est qu'un {i}",
+    "encore un {i}, {t}",
+    "mais quel {i} {t}",
+    "{t}, espèce de {i}",
+]
+FR_ADDRESS_FRAMES = [
+    "tu n'es qu'un {i}",
+    "ferme-la, sale {i}",
+    "va te coucher, gros {i}",
+    "t'es vraiment un {i} toi",
+]
+EN_PERSON_TARGETS = ["the minister", "the mayor", "this reporter", "the author of this piece",
+                     "this senator", "the guy above", "the editor", "your boss"]
+EN_PERSON_INSULTS = [*EN_INSULT_WORDS, "dumbass", "halfwit", "twat", "prick"]
+EN_PERSON_FRAMES = [
+    "{t} is a real {i}",
+    "{t} is nothing but a {i}",
+    "what a {i} {t} is",
+    "{t}, you {i}",
+]
+EN_ADDRESS_FRAMES = [
+    "you are nothing but a {i}",
+    "shut up, you {i}",
+    "go to bed, you {i}",
+]
+
+
+def _person_rows() -> list[Row]:
+    out: list[Row] = []
+    n = 0
+    for lang, targets, insults, frames, address in (
+        ("fr", FR_PERSON_TARGETS, FR_PERSON_INSULTS, FR_PERSON_FRAMES, FR_ADDRESS_FRAMES),
+        ("en", EN_PERSON_TARGETS, EN_PERSON_INSULTS, EN_PERSON_FRAMES, EN_ADDRESS_FRAMES),
+    ):
+        texts = []
+        for t in targets:
+            for frame in frames:
+                texts.append(frame.format(t=t, i=insults[n % len(insults)]))
+                n += 1
+        for i in insults:
+            for frame in address:
+                texts.append(frame.format(i=i))
+        for text in texts:
+            out.append(
+                Row(text[0].upper() + text[1:] + ".", lang, 1, 0, "templates", f"template:{lang}:{text}")
+            )
+    return out
+
+
 def rows() -> list[Row]:
     out: list[Row] = []
     for lang, groups, singular, plural in (
@@ -226,6 +285,7 @@ def rows() -> list[Row]:
                     Row(text[0].upper() + text[1:] + " !", lang, 1, 0, "templates", f"template:{lang}:{text}")
                 )
     out.extend(_framing_rows())
+    out.extend(_person_rows())
     return out
 
 

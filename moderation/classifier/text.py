@@ -501,6 +501,15 @@ _SENTENCE_END = ".!?…\n"
 _OPENING_QUOTES = "«“"
 _CLOSING_QUOTES = "»”"
 SENTENCE_MIN_WORDS = 2
+# A sentence written without its full stop: a capitalised word that usually starts one (a
+# pronoun, an article, a conjunction) right after a lower-case letter or a digit, as in
+# "tu es un conard fini J'ai lu cet article". Names are not in the list, so "que Macron"
+# stays one sentence.
+_IMPLICIT_START = re.compile(
+    r"(?:(?:J|L|C|Qu|I)['’]|(?:Je|Tu|Il|Elle|On|Nous|Vous|Ils|Elles|Le|La|Les|Un|Une|Des|Ce"
+    r"|Cet|Cette|Ces|Ça|Et|Mais|Donc|Alors|Quand|Si|Moi|I|The|We|You|He|She|It|They|This"
+    r"|That|And|But|So|My|Our)(?!\w))"
+)
 
 
 def sentences(text: str, min_words: int = SENTENCE_MIN_WORDS) -> list[str]:
@@ -508,7 +517,9 @@ def sentences(text: str, min_words: int = SENTENCE_MIN_WORDS) -> list[str]:
 
     A sentence ends at a line break, or at ``. ! ? …`` followed by a space or the end, outside
     quotation marks: a quoted sentence stays with the sentence that frames it (counter-speech
-    and reported speech are judged with their frame). Pieces of fewer than ``min_words``
+    and reported speech are judged with their frame). One also ends where the writer left out
+    the full stop: before a capitalised word that starts sentences (``_IMPLICIT_START``) right
+    after a lower-case letter or a digit. Pieces of fewer than ``min_words``
     words are left out. The model scores each sentence too, so that clean padding around one
     toxic sentence does not dilute it (the evasion suite's ``padded_*``).
     """
@@ -529,6 +540,12 @@ def sentences(text: str, min_words: int = SENTENCE_MIN_WORDS) -> list[str]:
                 pieces.append(text[start:j])
                 start = i = j
                 continue
+        elif (ch.isspace() and depth == 0 and not ascii_open and i > start
+              and (text[i - 1].islower() or text[i - 1].isdigit())
+              and _IMPLICIT_START.match(text, i + 1)):
+            pieces.append(text[start:i])
+            start = i = i + 1
+            continue
         i += 1
     pieces.append(text[start:])
     kept = [p.strip() for p in pieces if len(_WORD.findall(p)) >= min_words]
