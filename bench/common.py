@@ -107,9 +107,7 @@ def fast_only_model() -> Path:
 # one task per comment with a new database connection per task, and the fast stage alone.
 CONFIGS = {
     "vigie": {},
-    "one-task-per-comment": {
-        "VIGIE_CLASSIFY_BATCH": 1, "CELERY_DB_REUSE_MAX": 0, "VIGIE_CLASSIFY_LINGER_MS": 0},
-    "no-linger": {"VIGIE_CLASSIFY_LINGER_MS": 0},  # each task claims at once (before 2026-12-02)
+    "one-task-per-comment": {"VIGIE_CLASSIFY_BATCH": 1, "CELERY_DB_REUSE_MAX": 0},
     "fast-only": {"VIGIE_MODEL_PATH": fast_only_model},  # made when first used
 }
 

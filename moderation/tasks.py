@@ -3,7 +3,6 @@
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 
 from moderation import services
@@ -31,8 +30,7 @@ def classify_comment(comment_id: int) -> int:
     task does nothing. A missing or corrupt model raises ModelError: the task fails loudly,
     the comment stays `received`, and the sweep retries it once a good model is in place.
     """
-    return services.comments_classify(
-        comment_ids=[comment_id], linger=settings.VIGIE_CLASSIFY_LINGER_MS / 1000)
+    return services.comments_classify(comment_ids=[comment_id])
 
 
 @shared_task(**PIPELINE_TASK)

@@ -467,11 +467,6 @@ VIGIE_SWEEP_AFTER_SECONDS = env_int("VIGIE_SWEEP_AFTER_SECONDS", 60, minimum=1)
 # per comment than 64 (608 vs 660 us, measured in process) and a full batch still takes
 # under 0.1 s.
 VIGIE_CLASSIFY_BATCH = env_int("VIGIE_CLASSIFY_BATCH", 128, minimum=1)
-# A task whose comment is younger than this waits until it is this old, then claims it with
-# every other comment that arrived meanwhile: arriving one by one (100/s), each comment was its
-# own claim and cost the worker 9x the CPU of one in a batch of 100 (bench/worker_cost.py),
-# enough to fill a 2-core machine. A backlog waits for nothing (its comments are older). 0: off.
-VIGIE_CLASSIFY_LINGER_MS = env_int("VIGIE_CLASSIFY_LINGER_MS", 25, minimum=0)
 # The encoder stage's batch: the sentence encoder streams its weights once per batch, and 64
 # comments take ~0.15 s on one core (the claim's row locks are held that long).
 VIGIE_SECOND_OPINION_BATCH = env_int("VIGIE_SECOND_OPINION_BATCH", 64, minimum=1)

@@ -1,7 +1,5 @@
 """The comment lifecycle through the services: every allowed move, refused ones, the trail."""
 
-from datetime import timedelta
-
 import pytest
 
 from moderation import policy, services
@@ -51,43 +49,6 @@ def test_it_classifies_waiting_comments_in_one_batch(make_comment):
     comments = [make_comment(f"Commentaire numéro {i} sur le sujet.") for i in range(5)]
     assert services.comments_classify(comment_ids=[comments[0].pk], batch_size=10) == 5
     assert not Comment.objects.filter(status=S.RECEIVED).exists()
-
-
-def test_a_task_waits_until_its_comment_is_the_linger_old_then_claims_it_with_the_others(
-        make_comment, settings):
-    # Arriving one by one, each comment was its own claim (9x the worker's CPU of a batch of
-    # 100, bench/worker_cost.py). A task now lets its fresh comment reach the linger's age, so
-    # that its claim takes what arrived meanwhile.
-    import time
-
-    from moderation import tasks
-    warm_up = make_comment("Un premier commentaire, pour charger le modèle.")
-    services.comments_classify(comment_ids=[warm_up.pk])  # before the clock starts
-    settings.VIGIE_CLASSIFY_LINGER_MS = 300
-    first, _ = make_comment("Premier commentaire."), make_comment("Second commentaire.")
-    start = time.monotonic()
-    assert tasks.classify_comment.run(first.pk) == 2
-    assert time.monotonic() - start >= 0.25, time.monotonic() - start
-    # A comment older than the linger is claimed at once (a backlog waits for nothing).
-    old = make_comment("Un commentaire qui attend depuis une seconde.")
-    Comment.objects.filter(pk=old.pk).update(created_at=old.created_at - timedelta(seconds=1))
-    start = time.monotonic()
-    assert tasks.classify_comment.run(old.pk) == 1
-    assert time.monotonic() - start < 0.25, time.monotonic() - start
-
-
-def test_a_task_whose_comment_another_claim_took_does_nothing(make_comment, settings):
-    # Failed before: the task of a comment already decided still claimed the oldest waiting
-    # comment, so every comment a batch had taken cost its own task a full claim.
-    from moderation import tasks
-
-    settings.VIGIE_CLASSIFY_LINGER_MS = 1
-    decided, waiting = make_comment("Déjà décidé."), make_comment("Toujours en attente.")
-    assert services.comments_classify(comment_ids=[decided.pk], batch_size=1) == 1
-    assert tasks.classify_comment.run(decided.pk) == 0
-    waiting.refresh_from_db()
-    assert waiting.status == S.RECEIVED  # left to its own task
-    assert tasks.classify_comment.run(waiting.pk) == 1
 
 
 def test_it_holds_everything_on_a_premoderated_article(site, make_comment):

@@ -1,7 +1,6 @@
 """The classifier's verdicts: claim a batch, score it, apply the site's policy."""
 
 import logging
-import time
 from collections import Counter
 from collections.abc import Sequence
 
@@ -93,28 +92,8 @@ def _claim(status: str, comment_ids: Sequence[int], batch_size: int) -> list[Com
     return claimed
 
 
-def _linger(comment_ids: Sequence[int], linger: float) -> bool:
-    """Before a task's claim: False if none of its comments is still waiting (another task's
-    claim took them: nothing to do, at the cost of one indexed lookup instead of a claim);
-    else wait until the youngest is ``linger`` seconds old, so the claim takes the comments
-    that arrive meanwhile too, and True."""
-    created = list(
-        Comment.objects.filter(pk__in=list(comment_ids), status=Status.RECEIVED).values_list(
-            "created_at", flat=True)
-    )
-    if not created:
-        return False
-    wait = linger - (timezone.now() - max(created)).total_seconds()
-    if wait > 0:
-        time.sleep(min(wait, linger))
-    return True
-
-
-def comments_classify(*, comment_ids: Sequence[int], batch_size: int | None = None,
-                      linger: float = 0.0) -> int:
+def comments_classify(*, comment_ids: Sequence[int], batch_size: int | None = None) -> int:
     """The fast stage: classify the given comments, and other waiting ones up to batch_size.
-
-    ``linger`` (seconds; the task passes settings.VIGIE_CLASSIFY_LINGER_MS): see _linger.
 
     The fast model scores every comment. What it is sure of is decided here; a comment
     whose toxicity falls in the model's band (and whose fate hangs on that score) is marked
@@ -123,8 +102,6 @@ def comments_classify(*, comment_ids: Sequence[int], batch_size: int | None = No
     many comments this call claimed.
     """
     model = get_model()
-    if linger and not _linger(comment_ids, linger):
-        return 0
     with transaction.atomic():
         claimed = _claim(Status.RECEIVED, comment_ids, batch_size or settings.VIGIE_CLASSIFY_BATCH)
         if not claimed:
