@@ -53,6 +53,35 @@ def site_by_api_key_hash(key_hash: str) -> Site | None:
     return first_by_sql(Site, _SITE_BY_KEY_HASH, key_hash)
 
 
+_SITE_COLUMNS = [f.attname for f in Site._meta.concrete_fields]
+_SITE_AND_ARTICLE = (
+    f"SELECT {', '.join('s.' + c for c in _SITE_COLUMNS)}, a.id, a.visible_version"  # noqa: S608
+    f" FROM {Site._meta.db_table} s LEFT JOIN {Article._meta.db_table} a"
+    f" ON a.site_id = s.id AND a.external_id = %s WHERE s.api_key_hash = %s"
+)
+
+
+def site_and_article_by_key(key_hash: str, external_id: str) -> tuple[Site | None, Article | None]:
+    """The key's site and its article ``external_id`` (only id and visible_version: what the
+    readers' list and its ETag need) in one round trip; (None, None) for an unknown key.
+
+    The article is looked up within the key's site, so an ETag never answers for another
+    site's article of the same id.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_SITE_AND_ARTICLE, [external_id, key_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    n = len(_SITE_COLUMNS)
+    site = Site.from_db(connection.alias, _SITE_COLUMNS, row[:n])
+    if row[n] is None:
+        return site, None
+    fields = ["id", "site_id", "visible_version"]
+    article = Article.from_db(connection.alias, fields, (row[n], site.pk, row[n + 1]))
+    return site, article
+
+
 # The article and author lookups of every POST, as fixed statements too.
 _ARTICLE_BY_EXTERNAL_ID = f"SELECT * FROM {Article._meta.db_table} WHERE site_id = %s AND external_id = %s"  # noqa: S608
 _AUTHOR_BY_EXTERNAL_ID = f"SELECT * FROM {Author._meta.db_table} WHERE site_id = %s AND external_id = %s"  # noqa: S608
@@ -135,6 +164,120 @@ def visible_roots(*, article: Article) -> QuerySet:
     )
 
 
+class ThreadPage:
+    """An article's visible threads as DRF's CursorPagination reads a queryset (order_by, a
+    filter on the cursor's id, a slice), so its cursors and links stay DRF's own.
+
+    On PostgreSQL the slice is one statement: the page of roots (visible_roots) and, by a
+    LATERAL join on the (root, id) index, the first ``per_root`` + 1 visible replies of each
+    root of the page (visible_replies). Elsewhere (SQLite) the same two queries through the
+    ORM. After the slice, ``replies`` holds the replies' rows in id order.
+    """
+
+    model = Comment
+
+    def __init__(self, *, article: Article, per_root: int):
+        self.article, self.per_root = article, per_root
+        self.descending, self.after, self.before = False, None, None
+        self.replies: list[dict] = []
+
+    def order_by(self, *fields: str) -> "ThreadPage":
+        assert fields[0] in ("id", "-id"), fields  # noqa: S101 - the paginator's own orderings
+        self.descending = fields[0] == "-id"
+        return self
+
+    def filter(self, **kwargs) -> "ThreadPage":
+        for lookup, value in kwargs.items():
+            if lookup == "id__gt":
+                self.after = int(value)
+            elif lookup == "id__lt":
+                self.before = int(value)
+            else:
+                raise TypeError(lookup)
+        return self
+
+    def __getitem__(self, cut: slice) -> list[dict]:
+        offset, stop = cut.start or 0, cut.stop
+        if connection.vendor != "postgresql":
+            roots = visible_roots(article=self.article).order_by("-id" if self.descending else "id")
+            if self.after is not None:
+                roots = roots.filter(id__gt=self.after)
+            if self.before is not None:
+                roots = roots.filter(id__lt=self.before)
+            rows = list(roots[offset:stop])
+            page = rows[: stop - offset - 1]
+            self.replies = visible_replies(root_ids=[r["id"] for r in page], per_root=self.per_root)
+            return rows
+        rows = _thread_rows(
+            article_id=self.article.pk,
+            descending=self.descending,
+            after=self.after,
+            before=self.before,
+            offset=offset,
+            limit=stop - offset,
+            per_root=self.per_root,
+        )
+        roots = [row for kind, row in rows if kind == 0]
+        roots.sort(key=_row_id, reverse=self.descending)
+        self.replies = sorted((row for kind, row in rows if kind == 1), key=_row_id)
+        return roots
+
+
+def _row_id(row: dict) -> int:
+    return row["id"]
+
+
+_COMMENT = Comment._meta.db_table
+_AUTHOR = Author._meta.db_table
+_THREAD_COLUMNS = (
+    "id, parent_id, root_id, depth, author_id, author_name, body, created_at, edited_at, deleted_at"
+)
+_THREAD_SELECT = (
+    "{t}.id, {t}.parent_id, {t}.root_id, {t}.depth, au.external_id, {t}.author_name, {t}.body,"
+    " {t}.created_at, {t}.edited_at, {t}.deleted_at"
+)
+
+
+def _thread_rows(
+    *, article_id: int, descending: bool, after, before, offset: int, limit: int, per_root: int
+) -> list[tuple[int, dict]]:
+    """(0, root row) for the ``limit`` roots of the page, (1, reply row) for the first
+    per_root + 1 visible replies of each root but the last (the one that only says that a next
+    page exists): visible_roots and visible_replies in one statement (PostgreSQL)."""
+    visible = [str(status) for status in Comment.VISIBLE]  # their values, not enum members
+    position, params = "", [article_id, visible]
+    if after is not None:
+        position += " AND c.id > %s"
+        params.append(after)
+    if before is not None:
+        position += " AND c.id < %s"
+        params.append(before)
+    direction = "DESC" if descending else "ASC"
+    sql = (
+        f"WITH page AS MATERIALIZED ("  # noqa: S608 - names from the model, values as parameters
+        f" SELECT {_THREAD_COLUMNS} FROM {_COMMENT} c"
+        f" WHERE c.article_id = %s AND c.parent_id IS NULL AND c.status = ANY(%s){position}"
+        # A root its author deleted stays, as a tombstone, while a reply under it is visible.
+        f" AND (c.deleted_at IS NULL OR EXISTS (SELECT 1 FROM {_COMMENT} l WHERE l.root_id = c.id"
+        f" AND l.status = ANY(%s) AND l.deleted_at IS NULL))"
+        f" ORDER BY c.id {direction} LIMIT %s OFFSET %s),"
+        f" shown AS (SELECT id FROM page ORDER BY id {direction} LIMIT %s)"
+        f" SELECT 0, {_THREAD_SELECT.format(t='page')}"
+        f" FROM page JOIN {_AUTHOR} au ON au.id = page.author_id"
+        f" UNION ALL"
+        f" SELECT 1, {_THREAD_SELECT.format(t='r')} FROM shown CROSS JOIN LATERAL ("
+        f" SELECT c.* FROM {_COMMENT} c JOIN {_COMMENT} p ON p.id = c.parent_id"
+        # A reply to a hidden comment is cut here already (one level; thread_forest cuts deeper).
+        f" WHERE c.root_id = shown.id AND c.status = ANY(%s)"
+        f" AND (c.parent_id = c.root_id OR p.status = ANY(%s))"
+        f" ORDER BY c.id LIMIT %s) r JOIN {_AUTHOR} au ON au.id = r.author_id"
+    )
+    params += [visible, limit, offset, max(limit - 1, 0), visible, visible, per_root + 1]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(row[0], dict(zip(THREAD_FIELDS, row[1:], strict=True))) for row in cursor.fetchall()]
+
+
 def visible_replies_query(*, roots: list) -> QuerySet[Comment]:
     """The visible replies under the given roots (rows or comments), in id order (bench/reads.py)."""
     ids = [r["id"] if isinstance(r, dict) else r.pk for r in roots]
@@ -211,6 +354,15 @@ def live_children(*, parent_ids: list[int]) -> set[int]:
     )
 
 
+def _json_datetime(value: datetime | None) -> str | None:
+    """As DRF's JSON encoder writes a datetime (isoformat, "Z" for UTC), here, so that the
+    encoder does not call back into Python for each one of a page's hundreds."""
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def thread_node(row: dict) -> dict:
     """A comment as readers see it in a thread; a deleted one is a tombstone, no text or author."""
     if row["deleted_at"] is not None:
@@ -220,8 +372,8 @@ def thread_node(row: dict) -> dict:
         "parent_id": row["parent_id"],
         "author": {"id": row["author__external_id"], "name": row["author_name"]},
         "body": row["body"],
-        "created_at": row["created_at"],
-        "edited_at": row["edited_at"],
+        "created_at": _json_datetime(row["created_at"]),
+        "edited_at": _json_datetime(row["edited_at"]),
         "deleted": False,
         "replies": [],
     }

@@ -204,6 +204,8 @@ class ArticlesView(SiteView):
 
 
 class ArticleCommentsView(SiteView):
+    article_with_key = True  # GET: request.article, read with the key (ApiKeyAuthentication)
+
     def get_throttles(self):
         if self.request.method == "POST":
             return [SiteThrottle(), AuthorThrottle(), ReaderIpThrottle()]
@@ -225,7 +227,9 @@ class ArticleCommentsView(SiteView):
     )
     def get(self, request, external_id: str):
         _check_external_id(external_id)
-        article = selectors.article_for_site(site=request.auth, external_id=external_id)
+        article = getattr(request, "article", None)
+        if article is None:
+            raise NotFound(f"No article {external_id!r} on this site.")
         order = request.query_params.get("order", "oldest")
         if order not in ("oldest", "newest"):
             raise VigieError("order must be oldest or newest.", fields={"order": ["Not a valid choice."]})
@@ -239,9 +243,10 @@ class ArticleCommentsView(SiteView):
             return caching.not_modified(etag=etag, site=request.auth)
         paginator = Pagination()
         paginator.ordering = "id" if order == "oldest" else "-id"
-        roots = paginator.paginate_queryset(selectors.visible_roots(article=article), request, view=self)
         per_root = settings.VIGIE_REPLIES_PAGE
-        replies = selectors.visible_replies(root_ids=[r["id"] for r in roots], per_root=per_root)
+        threads_page = selectors.ThreadPage(article=article, per_root=per_root)
+        roots = paginator.paginate_queryset(threads_page, request, view=self)
+        replies = threads_page.replies
         counts = Counter(r["root_id"] for r in replies)
         live = _live_tombstones([r for r in replies if counts[r["root_id"]] > per_root])
         threads, more = selectors.thread_forest(
