@@ -1,8 +1,9 @@
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from moderation.models import hash_api_key
-from moderation.selectors import site_and_article_by_key, site_by_api_key_hash
+from moderation.selectors import site_and_article_by_key, site_by_api_key_hash, token_user
 
 
 class SitePrincipal:
@@ -56,6 +57,19 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Api-Key realm="vigie"'
+
+
+class ModeratorTokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication, its answers and messages, with the token's user and their
+    moderation permission read in one query (selectors.token_user) instead of two."""
+
+    def authenticate_credentials(self, key):
+        found = token_user(key)
+        if found is None:
+            raise exceptions.AuthenticationFailed(gettext("Invalid token."))
+        if not found[0].is_active:
+            raise exceptions.AuthenticationFailed(gettext("User inactive or deleted."))
+        return found
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
