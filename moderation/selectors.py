@@ -45,14 +45,6 @@ def first_by_sql(model, sql: str, *params):
     return next(iter(model.objects.raw(sql, params)), None)
 
 
-_SITE_BY_KEY_HASH = f"SELECT * FROM {Site._meta.db_table} WHERE api_key_hash = %s"  # noqa: S608
-
-
-def site_by_api_key_hash(key_hash: str) -> Site | None:
-    # Still one query per request, so a revoked or rotated key stops working at once.
-    return first_by_sql(Site, _SITE_BY_KEY_HASH, key_hash)
-
-
 def _instance(model, values, fields=None):
     """A model instance from a row of a cursor's SELECT of ``fields`` (its concrete fields by
     default), values converted as the ORM would (SQLite's dates and booleans come as text
@@ -66,6 +58,21 @@ def _instance(model, values, fields=None):
                 value = convert(value, column, connection)
         converted.append(value)
     return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+_SITE_BY_KEY_HASH = (
+    f"SELECT {', '.join(f.column for f in Site._meta.concrete_fields)}"  # noqa: S608
+    f" FROM {Site._meta.db_table} WHERE api_key_hash = %s"
+)
+
+
+def site_by_api_key_hash(key_hash: str) -> Site | None:
+    # Still one query per request, so a revoked or rotated key stops working at once; read
+    # with a cursor, not raw(): RawQuerySet's column mapping cost as much as the query.
+    with connection.cursor() as cursor:
+        cursor.execute(_SITE_BY_KEY_HASH, [key_hash])
+        row = cursor.fetchone()
+    return None if row is None else _instance(Site, row)
 
 
 _SITE_COLUMNS = [f.attname for f in Site._meta.concrete_fields]
