@@ -104,16 +104,20 @@ def seed() -> dict:
 
 
 def plans(world) -> dict:
-    """EXPLAIN of the queries behind both pages, as Vigie's selectors build them."""
+    """EXPLAIN of the statements behind both pages, as Vigie's selectors build them."""
+    from django.conf import settings
+    from django.db import connection
+
     from moderation import selectors
 
-    roots_qs = selectors.visible_roots(article=world["article"]).order_by("id")[:51]
-    roots = list(roots_qs)
-    replies_qs = selectors.visible_replies_query(roots=roots)
-    held_qs = selectors.review_queue_rows(user=world["user"], queue="held").order_by("-priority", "-id")[:51]
+    threads = selectors.ThreadPage(article=world["article"], per_root=settings.VIGIE_REPLIES_PAGE)
+    held = selectors.QueuePage(user=world["user"], queue="held").order_by("-priority", "-id")
     found = {}
-    for name, qs in (("visible roots", roots_qs), ("visible replies", replies_qs), ("held queue", held_qs)):
-        plan = qs.explain()
+    for name, page in (("visible threads", threads), ("held queue", held)):
+        sql, params = page.statement(offset=0, limit=51)
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
         used = sorted(
             set(
                 re.findall(

@@ -346,7 +346,7 @@ class Comment(models.Model):
         verbose_name_plural = _("comments")
         permissions = [("moderate_comment", "Can moderate comments")]
         indexes = [
-            # selectors.visible_roots: an article's visible threads, cursor on id.
+            # selectors.visible_roots / ThreadPage: an article's visible threads, cursor on id.
             models.Index(
                 fields=["article", "id"],
                 condition=models.Q(parent__isnull=True, status__in=["published", "approved"]),
@@ -360,9 +360,10 @@ class Comment(models.Model):
             ),
             # selectors.visible_replies: the replies under a page of roots.
             models.Index(fields=["root", "created_at"], name="comment_root_created"),
-            # selectors.visible_replies / root_replies: a root's replies in id order, by page.
+            # selectors.visible_replies / root_replies / ThreadPage (its LATERAL join, and the
+            # EXISTS for a deleted root): a root's replies in id order, by page.
             models.Index(fields=["root", "id"], name="comment_root_id"),
-            # selectors.review_queue: a queue ordered by score or by age.
+            # selectors.review_queue / QueuePage: a queue ordered by score or by age.
             models.Index(fields=["status", "priority", "id"], name="comment_status_priority"),
             models.Index(fields=["status", "created_at", "id"], name="comment_status_created"),
             # selectors.review_queue(queue="reported").

@@ -45,12 +45,63 @@ def first_by_sql(model, sql: str, *params):
     return next(iter(model.objects.raw(sql, params)), None)
 
 
-_SITE_BY_KEY_HASH = f"SELECT * FROM {Site._meta.db_table} WHERE api_key_hash = %s"  # noqa: S608
+def _instance(model, values, fields=None):
+    """A model instance from a row of a cursor's SELECT of ``fields`` (its concrete fields by
+    default), values converted as the ORM would (SQLite's dates and booleans come as text
+    and integers; PostgreSQL's need nothing)."""
+    fields = fields or model._meta.concrete_fields
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        if value is not None:
+            column = field.get_col(model._meta.db_table)
+            for convert in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+                value = convert(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+_SITE_BY_KEY_HASH = (
+    f"SELECT {', '.join(f.column for f in Site._meta.concrete_fields)}"  # noqa: S608
+    f" FROM {Site._meta.db_table} WHERE api_key_hash = %s"
+)
 
 
 def site_by_api_key_hash(key_hash: str) -> Site | None:
-    # Still one query per request, so a revoked or rotated key stops working at once.
-    return first_by_sql(Site, _SITE_BY_KEY_HASH, key_hash)
+    # Still one query per request, so a revoked or rotated key stops working at once; read
+    # with a cursor, not raw(): RawQuerySet's column mapping cost as much as the query.
+    with connection.cursor() as cursor:
+        cursor.execute(_SITE_BY_KEY_HASH, [key_hash])
+        row = cursor.fetchone()
+    return None if row is None else _instance(Site, row)
+
+
+_SITE_COLUMNS = [f.attname for f in Site._meta.concrete_fields]
+_SITE_AND_ARTICLE = (
+    f"SELECT {', '.join('s.' + c for c in _SITE_COLUMNS)}, a.id, a.visible_version"  # noqa: S608
+    f" FROM {Site._meta.db_table} s LEFT JOIN {Article._meta.db_table} a"
+    f" ON a.site_id = s.id AND a.external_id = %s WHERE s.api_key_hash = %s"
+)
+
+
+def site_and_article_by_key(key_hash: str, external_id: str) -> tuple[Site | None, Article | None]:
+    """The key's site and its article ``external_id`` (only id and visible_version: what the
+    readers' list and its ETag need) in one round trip; (None, None) for an unknown key.
+
+    The article is looked up within the key's site, so an ETag never answers for another
+    site's article of the same id.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_SITE_AND_ARTICLE, [external_id, key_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    n = len(_SITE_COLUMNS)
+    site = _instance(Site, row[:n])
+    if row[n] is None:
+        return site, None
+    fields = ["id", "site_id", "visible_version"]
+    article = Article.from_db(connection.alias, fields, (row[n], site.pk, row[n + 1]))
+    return site, article
 
 
 # The article and author lookups of every POST, as fixed statements too.
@@ -94,6 +145,31 @@ def author_for_site(*, site: Site, external_id: str) -> Author | None:
     return first_by_sql(Author, _AUTHOR_BY_EXTERNAL_ID, site.pk, external_id)
 
 
+_ARTICLE_FIELDS = Article._meta.concrete_fields
+_AUTHOR_FIELDS = Author._meta.concrete_fields
+_ARTICLE_AND_AUTHOR = (
+    f"SELECT {', '.join('a.' + f.column for f in _ARTICLE_FIELDS)},"  # noqa: S608 - names from the models
+    f" {', '.join('au.' + f.column for f in _AUTHOR_FIELDS)}"
+    f" FROM {Article._meta.db_table} a LEFT JOIN {Author._meta.db_table} au"
+    f" ON au.site_id = a.site_id AND au.external_id = %s WHERE a.site_id = %s AND a.external_id = %s"
+)
+
+
+def article_and_author_for_site(
+    *, site: Site, article_external_id: str, author_external_id: str
+) -> tuple[Article, Author | None]:
+    """article_for_site and author_for_site in one round trip (every POST asks both)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ARTICLE_AND_AUTHOR, [author_external_id, site.pk, article_external_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound(f"No article {article_external_id!r} on this site.")
+    n = len(_ARTICLE_FIELDS)
+    article = _instance(Article, row[:n])
+    author = None if row[n] is None else _instance(Author, row[n:])
+    return article, author
+
+
 def pending_edit(*, comment: Comment) -> str | None:
     """`received` while the author's latest edit waits for its verdict, else None."""
     waiting = Revision.objects.filter(comment=comment, status__in=Revision.WAITING).exists()
@@ -135,10 +211,125 @@ def visible_roots(*, article: Article) -> QuerySet:
     )
 
 
-def visible_replies_query(*, roots: list) -> QuerySet[Comment]:
-    """The visible replies under the given roots (rows or comments), in id order (bench/reads.py)."""
-    ids = [r["id"] if isinstance(r, dict) else r.pk for r in roots]
-    return _visible_replies_query(ids).order_by("id")
+class ThreadPage:
+    """An article's visible threads as DRF's CursorPagination reads a queryset (order_by, a
+    filter on the cursor's id, a slice), so its cursors and links stay DRF's own.
+
+    On PostgreSQL the slice is one statement: the page of roots (visible_roots) and, by a
+    LATERAL join on the (root, id) index, the first ``per_root`` + 1 visible replies of each
+    root of the page (visible_replies). Elsewhere (SQLite) the same two queries through the
+    ORM. After the slice, ``replies`` holds the replies' rows in id order.
+    """
+
+    model = Comment
+
+    def __init__(self, *, article: Article, per_root: int):
+        self.article, self.per_root = article, per_root
+        self.descending, self.after, self.before = False, None, None
+        self.replies: list[dict] = []
+
+    def order_by(self, *fields: str) -> "ThreadPage":
+        assert fields[0] in ("id", "-id"), fields  # noqa: S101 - the paginator's own orderings
+        self.descending = fields[0] == "-id"
+        return self
+
+    def filter(self, **kwargs) -> "ThreadPage":
+        for lookup, value in kwargs.items():
+            if lookup == "id__gt":
+                self.after = int(value)
+            elif lookup == "id__lt":
+                self.before = int(value)
+            else:
+                raise TypeError(lookup)
+        return self
+
+    def statement(self, *, offset: int, limit: int) -> tuple[str, list]:
+        """The PostgreSQL statement of a slice (bench/reads.py explains it)."""
+        return _thread_statement(
+            article_id=self.article.pk,
+            descending=self.descending,
+            after=self.after,
+            before=self.before,
+            offset=offset,
+            limit=limit,
+            per_root=self.per_root,
+        )
+
+    def __getitem__(self, cut: slice) -> list[dict]:
+        offset, stop = cut.start or 0, cut.stop
+        if connection.vendor != "postgresql":
+            roots = visible_roots(article=self.article).order_by("-id" if self.descending else "id")
+            if self.after is not None:
+                roots = roots.filter(id__gt=self.after)
+            if self.before is not None:
+                roots = roots.filter(id__lt=self.before)
+            rows = list(roots[offset:stop])
+            page = rows[: stop - offset - 1]
+            self.replies = visible_replies(root_ids=[r["id"] for r in page], per_root=self.per_root)
+            return rows
+        with connection.cursor() as cursor:
+            cursor.execute(*self.statement(offset=offset, limit=stop - offset))
+            rows = [(row[0], dict(zip(THREAD_FIELDS, row[1:], strict=True))) for row in cursor.fetchall()]
+        roots = [row for kind, row in rows if kind == 0]
+        roots.sort(key=_row_id, reverse=self.descending)
+        self.replies = sorted((row for kind, row in rows if kind == 1), key=_row_id)
+        return roots
+
+
+def _row_id(row: dict) -> int:
+    return row["id"]
+
+
+_COMMENT = Comment._meta.db_table
+_AUTHOR = Author._meta.db_table
+_THREAD_COLUMNS = (
+    "id, parent_id, root_id, depth, author_id, author_name, body, created_at, edited_at, deleted_at"
+)
+_THREAD_SELECT = (
+    "{t}.id, {t}.parent_id, {t}.root_id, {t}.depth, au.external_id, {t}.author_name, {t}.body,"
+    " {t}.created_at, {t}.edited_at, {t}.deleted_at"
+)
+
+
+def _thread_statement(
+    *, article_id: int, descending: bool, after, before, offset: int, limit: int, per_root: int
+) -> tuple[str, list]:
+    """Rows (0, *THREAD_FIELDS) for the ``limit`` roots of the page, (1, *THREAD_FIELDS) for
+    the first per_root + 1 visible replies of each root but the last (the one that only says
+    that a next page exists): visible_roots and visible_replies in one statement (PostgreSQL)."""
+    visible = [str(status) for status in Comment.VISIBLE]  # their values, not enum members
+    position, params = "", [article_id, visible]
+    if after is not None:
+        position += " AND c.id > %s"
+        params.append(after)
+    if before is not None:
+        position += " AND c.id < %s"
+        params.append(before)
+    direction = "DESC" if descending else "ASC"
+    sql = (
+        f"WITH page AS MATERIALIZED ("  # noqa: S608 - names from the model, values as parameters
+        f" SELECT {_THREAD_COLUMNS} FROM {_COMMENT} c"
+        f" WHERE c.article_id = %s AND c.parent_id IS NULL AND c.status = ANY(%s){position}"
+        # A root its author deleted stays, as a tombstone, while a reply under it is visible.
+        # OFFSET 0 keeps the EXISTS a probe of the (root, id) index for each deleted root:
+        # without it PostgreSQL 15 hashes the subquery, a scan of every visible comment of the
+        # table as soon as one root of the page is deleted (36 ms for 52,000 comments).
+        f" AND (c.deleted_at IS NULL OR EXISTS (SELECT 1 FROM {_COMMENT} l WHERE l.root_id = c.id"
+        f" AND l.status = ANY(%s) AND l.deleted_at IS NULL OFFSET 0))"
+        f" ORDER BY c.id {direction} LIMIT %s OFFSET %s),"
+        f" shown AS (SELECT id FROM page ORDER BY id {direction} LIMIT %s)"
+        f" SELECT 0, {_THREAD_SELECT.format(t='page')}"
+        f" FROM page JOIN {_AUTHOR} au ON au.id = page.author_id"
+        f" UNION ALL"
+        f" SELECT 1, {_THREAD_SELECT.format(t='r')} FROM shown CROSS JOIN LATERAL ("
+        f" SELECT c.* FROM {_COMMENT} c JOIN {_COMMENT} p ON p.id = c.parent_id"
+        # A reply to a hidden comment is cut here already (one level; thread_forest cuts deeper).
+        f" WHERE c.root_id = shown.id AND c.status = ANY(%s)"
+        f" AND (c.parent_id = c.root_id OR p.status = ANY(%s))"
+        f" ORDER BY c.id LIMIT %s) r JOIN {_AUTHOR} au ON au.id = r.author_id"
+    )
+    params += [visible, limit, offset, max(limit - 1, 0), visible, visible, per_root + 1]
+    return sql, params
 
 
 def _visible_replies_query(root_ids: list[int]) -> QuerySet[Comment]:
@@ -211,6 +402,15 @@ def live_children(*, parent_ids: list[int]) -> set[int]:
     )
 
 
+def _json_datetime(value: datetime | None) -> str | None:
+    """As DRF's JSON encoder writes a datetime (isoformat, "Z" for UTC), here, so that the
+    encoder does not call back into Python for each one of a page's hundreds."""
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def thread_node(row: dict) -> dict:
     """A comment as readers see it in a thread; a deleted one is a tombstone, no text or author."""
     if row["deleted_at"] is not None:
@@ -220,8 +420,8 @@ def thread_node(row: dict) -> dict:
         "parent_id": row["parent_id"],
         "author": {"id": row["author__external_id"], "name": row["author_name"]},
         "body": row["body"],
-        "created_at": row["created_at"],
-        "edited_at": row["edited_at"],
+        "created_at": _json_datetime(row["created_at"]),
+        "edited_at": _json_datetime(row["edited_at"]),
         "deleted": False,
         "replies": [],
     }
@@ -318,6 +518,49 @@ def can_moderate(user) -> bool:
             .exists()
         )
     return cached
+
+
+def _token_user_sql() -> tuple[str, list[str]]:
+    from rest_framework.authtoken.models import Token
+
+    user_model = get_user_model()
+    columns = [f.attname for f in user_model._meta.concrete_fields]
+    user_perms = user_model.user_permissions.through._meta.db_table
+    user_groups = user_model.groups.through._meta.db_table
+    group_perms = Permission.group_set.through._meta.db_table
+    sql = (
+        f"SELECT {', '.join('u.' + c for c in columns)}, t.created,"  # noqa: S608 - names from the models
+        f" EXISTS (SELECT 1 FROM {Permission._meta.db_table} p"
+        f" JOIN django_content_type ct ON ct.id = p.content_type_id"
+        f" WHERE p.codename = 'moderate_comment' AND ct.app_label = 'moderation' AND ("
+        f" EXISTS (SELECT 1 FROM {user_perms} up WHERE up.permission_id = p.id AND up.user_id = u.id)"
+        f" OR EXISTS (SELECT 1 FROM {user_groups} ug JOIN {group_perms} gp ON gp.group_id = ug.group_id"
+        f" WHERE ug.user_id = u.id AND gp.permission_id = p.id)))"
+        f" FROM {Token._meta.db_table} t JOIN {user_model._meta.db_table} u ON u.id = t.user_id"
+        f" WHERE t.key = %s"
+    )
+    return sql, columns
+
+
+def token_user(key: str):
+    """(user, token) of an API token, or None, in one query that also answers can_moderate
+    (what DRF's TokenAuthentication and then the moderator permission asked in two, through
+    the ORM, on every moderator API request)."""
+    from rest_framework.authtoken.models import Token
+
+    sql, columns = _token_user_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n = len(columns)
+    user = _instance(get_user_model(), row[:n])
+    user._vigie_can_moderate = bool(row[n + 1])
+    token_fields = [Token._meta.get_field(f) for f in ("key", "user", "created")]
+    token = _instance(Token, (key, user.pk, row[n]), token_fields)
+    token.user = user
+    return user, token
 
 
 def moderator_sites(user) -> QuerySet[Site]:
@@ -438,6 +681,108 @@ def review_queue_rows(*, user, queue: str) -> QuerySet:
     """review_queue as rows of QUEUE_ROW_FIELDS, with its sites, articles and authors joined."""
     comments = Comment.objects.filter(site__in=moderator_sites(user), deleted_at__isnull=True)
     return in_queue(comments, queue).values(*QUEUE_ROW_FIELDS)
+
+
+class QueuePage:
+    """A status queue's rows (review_queue_rows) as DRF's CursorPagination reads a queryset:
+    order_by, a filter on the cursor's position, a slice; answered with one fixed statement
+    instead of the ORM's compilation of joins, which cost several times the query
+    (bench/reads_profile.py). Only for the queues of one status list (held, received,
+    published, approved, rejected, reported) with no filter; the others go through the ORM.
+    """
+
+    model = Comment
+    COLUMNS = {
+        # QUEUE_ROW_FIELDS -> the column of the statement below.
+        "id": "c.id",
+        "parent_id": "c.parent_id",
+        "body": "c.body",
+        "status": "c.status",
+        "language": "c.language",
+        "toxicity": "c.toxicity",
+        "spam": "c.spam",
+        "priority": "c.priority",
+        "open_reports": "c.open_reports",
+        "report_weight": "c.report_weight",
+        "created_at": "c.created_at",
+        "decided_at": "c.decided_at",
+        "site__name": "s.name",
+        "article__external_id": "a.external_id",
+        "article__url": "a.url",
+        "article__title": "a.title",
+        "article__language": "a.language",
+        "article__moderation_mode": "a.moderation_mode",
+        "article__closed": "a.closed",
+        "article__close_after_days": "a.close_after_days",
+        "article__section": "a.section",
+        "article__created_at": "a.created_at",
+        "article__updated_at": "a.updated_at",
+        "author__id": "au.id",
+        "author__external_id": "au.external_id",
+        "author__name": "au.name",
+        "author__status": "au.status",
+        "author__approved_count": "au.approved_count",
+        "author__rejected_count": "au.rejected_count",
+    }
+    ORDERABLE = ("id", "priority", "created_at")
+
+    @staticmethod
+    def serves(queue: str) -> bool:
+        # PostgreSQL's driver gives the ORM's own types (SQLite's would need its converters).
+        return connection.vendor == "postgresql" and queue in QUEUES and queue not in ("notices", "appeals")
+
+    def __init__(self, *, user, queue: str):
+        self.user, self.queue = user, queue
+        self.ordering: tuple[str, ...] = ("id",)
+        self.position: tuple[str, object] | None = None
+
+    def order_by(self, *fields: str) -> "QueuePage":
+        assert all(f.lstrip("-") in self.ORDERABLE for f in fields), fields  # noqa: S101
+        self.ordering = fields
+        return self
+
+    def filter(self, **kwargs) -> "QueuePage":
+        [(lookup, value)] = kwargs.items()
+        name, _, op = lookup.partition("__")
+        assert name in self.ORDERABLE and op in ("lt", "gt"), lookup  # noqa: S101
+        value = Comment._meta.get_field(name).to_python(value)
+        self.position = (f"c.{name} {'<' if op == 'lt' else '>'} %s", value)
+        return self
+
+    def __getitem__(self, cut: slice) -> list[dict]:
+        offset, stop = cut.start or 0, cut.stop
+        with connection.cursor() as cursor:
+            cursor.execute(*self.statement(offset=offset, limit=stop - offset))
+            names = list(self.COLUMNS)
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def statement(self, *, offset: int, limit: int) -> tuple[str, list]:
+        where, params = ["c.deleted_at IS NULL"], []
+        if not self.user.is_superuser:
+            moderators = Site.moderators.through._meta.db_table
+            where.append(f"c.site_id IN (SELECT site_id FROM {moderators} WHERE user_id = %s)")  # noqa: S608
+            params.append(self.user.pk)
+        if self.queue == "reported":
+            where.append("c.status IN (%s, %s) AND c.open_reports > 0")
+            params += [str(status) for status in Comment.VISIBLE]
+        elif self.queue == "received":
+            where.append("c.status IN (%s, %s)")
+            params += [str(status) for status in Comment.WAITING]
+        else:
+            where.append("c.status = %s")
+            params.append(self.queue)
+        if self.position is not None:
+            where.append(self.position[0])
+            params.append(self.position[1])
+        order = ", ".join(f"c.{f[1:]} DESC" if f.startswith("-") else f"c.{f} ASC" for f in self.ordering)
+        sql = (
+            f"SELECT {', '.join(self.COLUMNS.values())} FROM {_COMMENT} c"  # noqa: S608 - names from the models
+            f" JOIN {Site._meta.db_table} s ON s.id = c.site_id"
+            f" JOIN {Article._meta.db_table} a ON a.id = c.article_id"
+            f" JOIN {_AUTHOR} au ON au.id = c.author_id"
+            f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s OFFSET %s"
+        )
+        return sql, [*params, limit, offset]
 
 
 def queue_counts(*, user) -> dict[str, int]:

@@ -1,7 +1,7 @@
 """The moderator API: queues, detail, decisions, bulk, authors, stats, and who may use it."""
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, Permission, User
 from django.http import HttpRequest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -222,6 +222,43 @@ def test_a_moderator_can_use_a_token(held, moderator):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert client.get("/api/v1/moderation/comments?queue=held").status_code == 200
+
+
+def _token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def test_a_token_reads_its_user_and_their_permission_in_one_query(
+    held, moderator, django_assert_num_queries
+):
+    client = _token_client(moderator)
+    with django_assert_num_queries(2):  # the token, its user and the permission; the page
+        response = client.get("/api/v1/moderation/comments?queue=held")
+    assert [c["id"] for c in response.json()["results"]] == [held.pk]
+
+
+def test_a_token_holds_the_permission_through_a_group(held, site):
+    user = User.objects.create_user("group-modo", password="x-pass-12345", is_staff=True)
+    group = Group.objects.create(name="moderators")
+    group.permissions.add(Permission.objects.get(codename="moderate_comment"))
+    user.groups.add(group)
+    site.moderators.add(user)
+    assert _token_client(user).get("/api/v1/moderation/comments?queue=held").status_code == 200
+
+
+def test_a_token_without_the_permission_or_of_an_inactive_user_is_refused(held, site, moderator):
+    staff = User.objects.create_user("staff", password="x-pass-12345", is_staff=True)
+    site.moderators.add(staff)
+    assert_error(_token_client(staff).get("/api/v1/moderation/comments?queue=held"), 403)
+    client = _token_client(moderator)
+    moderator.is_active = False
+    moderator.save(update_fields=["is_active"])
+    assert_error(client.get("/api/v1/moderation/comments?queue=held"), 401)
+    unknown = APIClient()
+    unknown.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert_error(unknown.get("/api/v1/moderation/comments?queue=held"), 401)
 
 
 def test_session_writes_need_the_csrf_token(held, moderator):

@@ -55,7 +55,7 @@ def test_if_none_match_gives_304_with_an_empty_body_without_reading_the_page(
 ):
     post(make_comment, "Merci pour cet article.")
     etag = etag_of(site_api)
-    with django_assert_num_queries(2):  # the key and the article: no comment is read
+    with django_assert_num_queries(1):  # the key and the article together: no comment is read
         response = site_api.get(LIST, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 304
     assert response.content == b""
@@ -211,6 +211,33 @@ def test_bad_input_is_still_a_400_with_a_matching_etag(site_api, make_comment):
 def test_another_site_gets_a_404_not_a_304(other_site_api, site_api, make_comment):
     post(make_comment, "Un avis clair.")
     assert other_site_api.get(LIST, HTTP_IF_NONE_MATCH="*").status_code == 404
+
+
+def test_two_sites_with_the_same_article_id_each_get_their_own_page_and_etag(
+    other_site, other_site_api, site_api, make_comment
+):
+    # The article is looked up with the key, in the key's site: one site's tag is not the other's.
+    post(make_comment, "Un avis clair.")
+    services.article_upsert(site=other_site, external_id="art-1", title="Autre")
+    mine, theirs = etag_of(site_api), etag_of(other_site_api)
+    assert mine != theirs
+    assert other_site_api.get(LIST).json()["results"] == []
+    assert other_site_api.get(LIST, HTTP_IF_NONE_MATCH=mine).status_code == 200
+    assert site_api.get(LIST, HTTP_IF_NONE_MATCH=mine).status_code == 304
+
+
+def test_a_revoked_key_gets_a_401_not_a_304(site_api, site, make_comment):
+    post(make_comment, "Un avis clair.")
+    etag = etag_of(site_api)
+    site.is_active = False
+    site.save(update_fields=["is_active"])
+    assert site_api.get(LIST, HTTP_IF_NONE_MATCH=etag).status_code == 401
+
+
+def test_an_article_id_with_a_nul_is_a_400(site_api, make_comment):
+    response = site_api.get("/api/v1/articles/art%00-1/comments", HTTP_IF_NONE_MATCH="*")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
 
 
 # --- GET /comments/{id} ------------------------------------------------------------------

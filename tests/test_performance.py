@@ -5,6 +5,7 @@ make them possible from regressing.
 """
 
 import pytest
+from django.db import connection
 
 from moderation import services
 from moderation.models import Classification, Comment, ModerationEvent, WebhookDelivery, WebhookEventBatch
@@ -95,20 +96,23 @@ def test_the_detail_explains_a_published_comment_on_demand(
     assert set(body["classifications"][0]["explanation"]) == {"toxicity", "spam"}
 
 
-def test_a_page_of_the_visible_list_costs_four_queries_whatever_its_threads(
+def test_a_page_of_the_visible_list_costs_two_queries_whatever_its_threads(
     site_api, make_comment, django_assert_num_queries
 ):
+    # The key and the article in one; on PostgreSQL the roots of the page and every reply
+    # under them in one more (a LATERAL join), elsewhere in two.
+    queries = 2 if connection.vendor == "postgresql" else 3
     roots = [set_status(make_comment(f"t{i}", author=f"a{i}"), S.PUBLISHED) for i in range(12)]
     for i, root in enumerate(roots):
         reply = set_status(make_comment(f"r{i}", parent=root, author=f"b{i}"), S.PUBLISHED)
         set_status(make_comment(f"rr{i}", parent=reply, author=f"c{i}"), S.APPROVED)
-    with django_assert_num_queries(4):  # key lookup, article, roots page, every reply under it
+    with django_assert_num_queries(queries):
         response = site_api.get("/api/v1/articles/art-1/comments?page_size=5")
     page = response.json()["results"]
     assert [c["id"] for c in page] == [r.pk for r in roots[:5]]
     assert [len(c["replies"]) for c in page] == [1] * 5
     assert [len(c["replies"][0]["replies"]) for c in page] == [1] * 5
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(queries):
         following = site_api.get(response.json()["next"]).json()["results"]
     assert [c["id"] for c in following] == [r.pk for r in roots[5:10]]
 

@@ -109,6 +109,19 @@ def test_reading_is_not_limited_by_the_posting_limits(site_api, article, rates):
         assert site_api.get("/api/v1/articles/art-1/comments").status_code == 200
 
 
+def test_a_revalidation_answered_304_is_not_counted_against_the_site(site_api, article, rates):
+    # It costs the key's lookup and nothing more, what a 429 would cost; a full page counts.
+    rates(site="2/min")
+    page = site_api.get("/api/v1/articles/art-1/comments")
+    assert page.status_code == 200
+    for _ in range(5):
+        response = site_api.get("/api/v1/articles/art-1/comments", HTTP_IF_NONE_MATCH=page["ETag"])
+        assert response.status_code == 304
+    stale = site_api.get("/api/v1/articles/art-1/comments", HTTP_IF_NONE_MATCH='W/"stale"')
+    assert stale.status_code == 200  # counted: the second of two
+    assert_throttled(site_api.get("/api/v1/articles/art-1/comments"))
+
+
 # --- across processes ---------------------------------------------------------------------------
 
 

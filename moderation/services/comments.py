@@ -14,7 +14,7 @@ from moderation.models import (
     Comment,
     Site,
 )
-from moderation.selectors import article_for_site, author_for_site
+from moderation.selectors import article_and_author_for_site
 
 log = logging.getLogger(__name__)
 Status = Comment.Status
@@ -69,7 +69,9 @@ def _comment_insert(
     parent_id: int | None,
     idempotency_key: str | None,
 ) -> Comment:
-    article = article_for_site(site=site, external_id=article_external_id)
+    article, author = article_and_author_for_site(
+        site=site, article_external_id=article_external_id, author_external_id=author_external_id
+    )
     article.site = site  # the caller's, already loaded (closes_at reads its default)
     if article.closed:
         raise ArticleClosed("This article is closed to new comments.")
@@ -91,7 +93,6 @@ def _comment_insert(
                 fields={"parent_id": ["This comment was deleted."]},
             )
         parent = _deepest_allowed(parent)
-    author = author_for_site(site=site, external_id=author_external_id)
     if author is None:  # a new reader (get_or_create copes with two first posts at once)
         author, _ = Author.objects.get_or_create(
             site=site, external_id=author_external_id, defaults={"name": author_name}
