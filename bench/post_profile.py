@@ -24,17 +24,6 @@ from bench import common  # noqa: E402
 from bench.common import say  # noqa: E402
 
 
-def __getattr__(name: str):
-    # This module is the URL map of the run (both endpoints in one process), built on first
-    # use, after Django is set up: Vigie's URLs and the baseline's.
-    if name == "urlpatterns":
-        from bench import baseline_urls
-        from project import urls
-
-        return [*urls.urlpatterns, *baseline_urls.urlpatterns]
-    raise AttributeError(name)
-
-
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=300)
@@ -46,7 +35,7 @@ def main(argv=None) -> dict:
     from django.conf import settings
     from django.test import Client
 
-    settings.ROOT_URLCONF = "bench.post_profile"
+    settings.ROOT_URLCONF = "bench.combined_urls"
 
     from moderation.models import Author
 

@@ -25,16 +25,6 @@ from bench import common, reads  # noqa: E402
 from bench.common import say  # noqa: E402
 
 
-def __getattr__(name: str):
-    # The URL map of the run: Vigie's and the baseline's in one process.
-    if name == "urlpatterns":
-        from bench import baseline_urls
-        from project import urls
-
-        return [*urls.urlpatterns, *baseline_urls.urlpatterns]
-    raise AttributeError(name)
-
-
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=200)
@@ -46,7 +36,7 @@ def main(argv=None) -> dict:
     from django.conf import settings
     from django.test import Client
 
-    settings.ROOT_URLCONF = "bench.reads_profile"
+    settings.ROOT_URLCONF = "bench.combined_urls"
     settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
     site_client = Client(HTTP_AUTHORIZATION=f"Api-Key {world['key']}")
     modo_client = Client(HTTP_AUTHORIZATION=f"Token {world['token']}")
