@@ -1,5 +1,6 @@
 """Every non-trivial read: what readers see, what moderators review, the numbers."""
 
+import functools
 import statistics
 from collections import defaultdict
 from collections.abc import Iterator
@@ -520,6 +521,7 @@ def can_moderate(user) -> bool:
     return cached
 
 
+@functools.cache  # the statement is fixed once the apps are loaded; built on first use
 def _token_user_sql() -> tuple[str, list[str]]:
     from rest_framework.authtoken.models import Token
 
@@ -683,6 +685,9 @@ def review_queue_rows(*, user, queue: str) -> QuerySet:
     return in_queue(comments, queue).values(*QUEUE_ROW_FIELDS)
 
 
+_QUEUE_TABLES = {"site": "s", "article": "a", "author": "au"}  # QueuePage's aliases
+
+
 class QueuePage:
     """A status queue's rows (review_queue_rows) as DRF's CursorPagination reads a queryset:
     order_by, a filter on the cursor's position, a slice; answered with one fixed statement
@@ -692,37 +697,12 @@ class QueuePage:
     """
 
     model = Comment
+    # QUEUE_ROW_FIELDS -> the column of the statement below ("article__url" is a.url), so the
+    # rows have the keys, in the order, of review_queue_rows' values().
     COLUMNS = {
-        # QUEUE_ROW_FIELDS -> the column of the statement below.
-        "id": "c.id",
-        "parent_id": "c.parent_id",
-        "body": "c.body",
-        "status": "c.status",
-        "language": "c.language",
-        "toxicity": "c.toxicity",
-        "spam": "c.spam",
-        "priority": "c.priority",
-        "open_reports": "c.open_reports",
-        "report_weight": "c.report_weight",
-        "created_at": "c.created_at",
-        "decided_at": "c.decided_at",
-        "site__name": "s.name",
-        "article__external_id": "a.external_id",
-        "article__url": "a.url",
-        "article__title": "a.title",
-        "article__language": "a.language",
-        "article__moderation_mode": "a.moderation_mode",
-        "article__closed": "a.closed",
-        "article__close_after_days": "a.close_after_days",
-        "article__section": "a.section",
-        "article__created_at": "a.created_at",
-        "article__updated_at": "a.updated_at",
-        "author__id": "au.id",
-        "author__external_id": "au.external_id",
-        "author__name": "au.name",
-        "author__status": "au.status",
-        "author__approved_count": "au.approved_count",
-        "author__rejected_count": "au.rejected_count",
+        field: f"{_QUEUE_TABLES[relation]}.{name}" if name else f"c.{relation}"
+        for field in QUEUE_ROW_FIELDS
+        for relation, _, name in [field.partition("__")]
     }
     ORDERABLE = ("id", "priority", "created_at")
 
